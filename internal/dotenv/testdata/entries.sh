@@ -1,0 +1,27 @@
+export PLAIN='hunter2'
+export EMPTY=''
+export BASE64='c2VjcmV0+/=='
+export URL='postgres://app:p%40ss@db:5432/app?sslmode=disable&x=1'
+export DOLLAR='pa$word${HOME}'
+export HASH='pa#ss #not-a-comment'
+export SPACES='  padded  '
+export SINGLE='it'\''s'
+export DOUBLE='say "hi"'
+export BACKTICK='`cmd`'
+export ALL_QUOTES=''\''"`$'
+export BACKSLASH='C:\path\n'
+export MULTILINE='-----BEGIN KEY-----
+MIIB
+-----END KEY-----
+'
+export CRLF='a
+b'
+export TAB='a	b'
+export UNICODE='héllo 日本 🔑'
+export YAML_BOOL='true'
+export YAML_NUMBER='1e3'
+export YAML_NULL='~'
+export YAML_DASH='- item'
+export EQUALS='a=b'
+export HTML='<a href="x">&amp;</a>'
+export CONTROL='bell'
