@@ -15,6 +15,9 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
+// maxReported bounds the problems one error from Parse lists.
+const maxReported = 20
+
 // Parse parses and validates the YAML of a project file. filename is used in
 // error messages only; the result's Path is "".
 //
@@ -22,7 +25,8 @@ import (
 // any rule broken (see the package documentation) is an error. Parse reports
 // every problem it finds, each a *ParseError naming the file, the line when
 // there is one and the setting ("shop/.slickenv.yaml:3: unknown key \"polcy\"
-// (did you mean \"policy\"?)"); several are joined with errors.Join.
+// (did you mean \"policy\"?)"); several are joined with errors.Join, in line
+// order, at most 20 of them.
 //
 // Parse fills in the documented defaults (DefaultEnv, DefaultWindow, …) for
 // settings the file leaves out; a null value counts as left out.
@@ -43,13 +47,16 @@ func Parse(data []byte, filename string) (*Config, error) {
 		return cfg, nil
 	case 1:
 		return nil, d.errs[0]
-	default:
-		errs := make([]error, len(d.errs))
-		for i, e := range d.errs {
-			errs[i] = e
-		}
-		return nil, errors.Join(errs...)
 	}
+	var errs []error
+	for i, e := range d.errs {
+		if i == maxReported {
+			errs = append(errs, fmt.Errorf("%s: %d more problems not shown", d.file, len(d.errs)-i))
+			break
+		}
+		errs = append(errs, e)
+	}
+	return nil, errors.Join(errs...)
 }
 
 // document returns the top node of the single YAML document in data, or nil

@@ -319,60 +319,6 @@ func TestParseDefaultFilename(t *testing.T) {
 	}
 }
 
-func TestValidNames(t *testing.T) {
-	tests := []struct {
-		fn    func(string) bool
-		kind  string
-		name  string
-		valid bool
-	}{
-		{ValidProjectName, "project", "shop", true},
-		{ValidProjectName, "project", "my-shop.v2_x", true},
-		{ValidProjectName, "project", "0", true},
-		{ValidProjectName, "project", strings.Repeat("a", 64), true},
-		{ValidProjectName, "project", strings.Repeat("a", 65), false},
-		{ValidProjectName, "project", "", false},
-		{ValidProjectName, "project", ".hidden", false},
-		{ValidProjectName, "project", "-x", false},
-		{ValidProjectName, "project", "a/b", false},
-		{ValidProjectName, "project", "Shop", false},
-		{ValidEnvName, "env", "production", true},
-		{ValidEnvName, "env", "pr-42_a", true},
-		{ValidEnvName, "env", "prod.eu", false},
-		{ValidEnvName, "env", "_x", false},
-		{ValidEnvName, "env", "", false},
-		{ValidEnvName, "env", "Prod", false},
-		{ValidSecretName, "secret", "DATABASE_URL", true},
-		{ValidSecretName, "secret", "a.b-c_D9", true},
-		{ValidSecretName, "secret", "A B", false},
-		{ValidSecretName, "secret", "", false},
-		{ValidSecretName, "secret", "A=B", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.kind+"/"+tt.name, func(t *testing.T) {
-			if got := tt.fn(tt.name); got != tt.valid {
-				t.Errorf("valid(%q) = %v, want %v", tt.name, got, tt.valid)
-			}
-		})
-	}
-}
-
-func TestNormalizeSignal(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"HUP", "HUP"}, {"SIGHUP", "HUP"}, {"hup", "HUP"}, {"SigTerm", "TERM"},
-		{"INT", "INT"}, {"USR1", "USR1"}, {"SIGUSR2", "USR2"}, {"QUIT", "QUIT"},
-		{"KILL", ""}, {"SIG", ""}, {"", ""}, {"SIGSIGHUP", ""}, {"1", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, ok := NormalizeSignal(tt.in)
-			if got != tt.want || ok != (tt.want != "") {
-				t.Errorf("NormalizeSignal(%q) = %q, %v; want %q", tt.in, got, ok, tt.want)
-			}
-		})
-	}
-}
-
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(exampleFile))
 	f.Add([]byte("project: shop\n"))
@@ -417,4 +363,16 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestParseBoundsReportedProblems(t *testing.T) {
+	input := "project: shop\n" + strings.Repeat("bogus: 1\n", 31)
+	_, err := Parse([]byte(input), "f.yaml")
+	if err == nil {
+		t.Fatal("Parse succeeded")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != maxReported+1 || lines[maxReported] != "f.yaml: 11 more problems not shown" {
+		t.Errorf("got %d lines, last %q", len(lines), lines[len(lines)-1])
+	}
 }

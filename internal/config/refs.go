@@ -51,17 +51,17 @@ func ExpandRefs(s string, lookup func(name string) (string, bool)) (string, erro
 }
 
 // Refs returns the names referenced as ${NAME} in s, each once, in order of
-// first appearance. Escaped "$${NAME}" and malformed references are skipped;
-// ExpandRefs reports the latter.
+// first appearance. Escaped "$${NAME}" and malformed references (up to their
+// "}") are skipped; ExpandRefs reports the latter.
 func Refs(s string) []string {
 	var names []string
 	for i := 0; i < len(s); {
 		name, width, err := scanRef(s, i)
-		if err != nil || width == 0 {
+		if width == 0 {
 			i++
 			continue
 		}
-		if name != "" && !slices.Contains(names, name) {
+		if err == nil && name != "" && !slices.Contains(names, name) {
 			names = append(names, name)
 		}
 		i += width
@@ -71,7 +71,9 @@ func Refs(s string) []string {
 
 // scanRef looks at s[i]. It returns width 0 for an ordinary byte (including a
 // lone "$"), name "" with width 2 for "$$", and the name and total width of a
-// well-formed "${NAME}".
+// well-formed "${NAME}". For a malformed reference it returns an error and the
+// width to skip: up to its "}", or the rest of s when there is none (so
+// scanning a string stays linear).
 func scanRef(s string, i int) (name string, width int, err error) {
 	if s[i] != '$' || i+1 >= len(s) {
 		return "", 0, nil
@@ -85,14 +87,14 @@ func scanRef(s string, i int) (name string, width int, err error) {
 	}
 	end := strings.IndexByte(s[i+2:], '}')
 	if end < 0 {
-		return "", 0, fmt.Errorf("unterminated reference at offset %d: \"${\" without \"}\" (write $$ for a literal $)", i)
+		return "", len(s) - i, fmt.Errorf("unterminated reference at offset %d: \"${\" without \"}\" (write $$ for a literal $)", i)
 	}
 	name = s[i+2 : i+2+end]
 	if name == "" {
-		return "", 0, fmt.Errorf("empty reference \"${}\" at offset %d", i)
+		return "", 3, fmt.Errorf("empty reference \"${}\" at offset %d", i)
 	}
 	if !ValidSecretName(name) {
-		return "", 0, fmt.Errorf("invalid reference name %q at offset %d: use letters, digits, '_', '.' or '-'", name, i)
+		return "", end + 3, fmt.Errorf("invalid reference name %q at offset %d: use letters, digits, '_', '.' or '-'", name, i)
 	}
 	return name, end + 3, nil
 }

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func lookupIn(vars map[string]string) func(string) (string, bool) {
@@ -175,4 +176,14 @@ func FuzzExpandRefs(f *testing.F) {
 			t.Fatalf("ExpandRefs(%q) = %q", s, got)
 		}
 	})
+}
+
+func TestRefsLinear(t *testing.T) {
+	for _, s := range []string{strings.Repeat("${", 1<<17), strings.Repeat("${ ", 1<<17) + "}", strings.Repeat("${a b}", 1<<16)} {
+		start := time.Now()
+		Refs(s)
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("Refs on %d bytes took %v", len(s), d)
+		}
+	}
 }
