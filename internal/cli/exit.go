@@ -8,6 +8,7 @@ import (
 	"github.com/slickenv/slickenv/internal/config"
 	"github.com/slickenv/slickenv/internal/crypto"
 	"github.com/slickenv/slickenv/internal/dotenv"
+	"github.com/slickenv/slickenv/internal/rotate"
 	"github.com/slickenv/slickenv/internal/store"
 )
 
@@ -73,6 +74,7 @@ func ExitCode(err error) int {
 	var ee *exitError
 	var ue *usageError
 	var pe *dotenv.ParseError
+	var unfinished *rotate.UnfinishedError
 	switch {
 	case err == nil:
 		return ExitOK
@@ -80,6 +82,10 @@ func ExitCode(err error) int {
 		return ee.code
 	case errors.As(err, &ue):
 		return ExitUsage
+	case errors.As(err, &unfinished):
+		return ExitUnfinished
+	case errors.Is(err, rotate.ErrRolledBack):
+		return ExitRolledBack
 	case errors.Is(err, store.ErrNotFound):
 		return ExitNotFound
 	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrLocked):

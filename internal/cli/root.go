@@ -77,6 +77,9 @@ be diffed and rolled back, and tells you how old every secret is.`,
 		newRunCommand(a),
 		newStatusCommand(a),
 		newAuditCommand(a),
+		newRotateCommand(a),
+		newDemoCommand(a),
+		newDemoAppCommand(a),
 		newVersionCommand(a),
 	)
 	return root

@@ -98,7 +98,12 @@ func (e *Env) Apply(ctx context.Context, c Change) (Result, error) {
 			res.Added = append(res.Added, name)
 		}
 	}
+	unset := map[string]bool{}
 	for _, name := range c.Unset {
+		if unset[name] {
+			continue // named twice: delete it once
+		}
+		unset[name] = true
 		if _, had := cur[name]; !had {
 			return res, store.Errorf(store.ErrNotFound, "%s is not set in %s", name, e.env.Name)
 		}
@@ -111,7 +116,7 @@ func (e *Env) Apply(ctx context.Context, c Change) (Result, error) {
 	if c.Prune {
 		var extra []string
 		for _, r := range current {
-			if _, keep := final[r.Name]; !keep && !contains(c.Unset, r.Name) {
+			if _, keep := final[r.Name]; !keep && !unset[r.Name] {
 				extra = append(extra, r.Name)
 			}
 		}
@@ -203,6 +208,7 @@ func (e *Env) Rollback(ctx context.Context, to int64, names []string, message st
 			scope = append(scope, n)
 		}
 	} else {
+		scope = dedupe(scope)
 		for _, n := range scope {
 			_, inCur := cur[n]
 			_, inTgt := tgt[n]
@@ -254,13 +260,17 @@ func (e *Env) Rollback(ctx context.Context, to int64, names []string, message st
 	return res, nil
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
+// dedupe returns list without repeated names, keeping the first of each.
+func dedupe(list []string) []string {
+	seen := make(map[string]bool, len(list))
+	out := make([]string, 0, len(list))
+	for _, s := range list {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
 		}
 	}
-	return false
+	return out
 }
 
 func byName(rows []store.ValueRow) map[string]store.ValueRow {

@@ -257,3 +257,23 @@ func (e *Env) Get(ctx context.Context, name string, version int64) (secret.Value
 	}
 	return val, Variable{Name: name, Version: r.EnvVersion, Since: r.ValueSince, ChangedAt: r.CreatedAt, Actor: r.Actor, Fingerprint: r.Fingerprint}, nil
 }
+
+// ID returns the store's id of the environment.
+func (e *Env) ID() int64 { return e.env.ID }
+
+// SealBlob seals data under the environment's key with associated data ad
+// (the rotation journal's pending values).
+func (e *Env) SealBlob(ad string, data []byte) ([]byte, error) {
+	if err := e.needKey(); err != nil {
+		return nil, err
+	}
+	return e.dek.SealBlob(ad, data)
+}
+
+// OpenBlob opens what SealBlob sealed.
+func (e *Env) OpenBlob(ad string, ciphertext []byte) ([]byte, error) {
+	if err := e.needKey(); err != nil {
+		return nil, err
+	}
+	return e.dek.OpenBlob(ad, ciphertext)
+}

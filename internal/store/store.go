@@ -155,6 +155,9 @@ type Store interface {
 	// AuditHead returns the recorded end of a project's chain.
 	AuditHead(ctx context.Context, project string) (audit.Head, error)
 
+	// Journal: the rotation journal and its leases.
+	Journal
+
 	// Close releases the store.
 	Close() error
 }

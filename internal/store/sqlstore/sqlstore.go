@@ -242,15 +242,24 @@ func (s *Store) Version(ctx context.Context, envID, version int64) (store.EnvVer
 func (s *Store) Versions(ctx context.Context, envID int64, q store.VersionQuery) ([]store.EnvVersion, error) {
 	query := `SELECT v.version, v.created_at, v.actor, v.kind, v.message FROM env_versions v WHERE v.env_id = ?`
 	args := []any{envID}
+	order := ` ORDER BY v.version DESC`
 	if q.Name != "" {
-		query += ` AND EXISTS (SELECT 1 FROM value_versions x WHERE x.env_id = v.env_id AND x.name = ? AND x.env_version = v.version)`
+		// Walk the variable's own rows, newest first, on the primary key
+		// (env_id, name, env_version) and look each version up: a variable
+		// changed 30 times in 10,000 versions costs 30 lookups, where testing
+		// every version for a row of the variable cost 10,000.
+		query = `SELECT v.version, v.created_at, v.actor, v.kind, v.message FROM value_versions x CROSS JOIN env_versions v
+WHERE x.env_id = ? AND x.name = ? AND v.env_id = x.env_id AND v.version = x.env_version`
 		args = append(args, q.Name)
+		// Ordering by the key column lets SQLite stop after Limit rows
+		// instead of sorting them all.
+		order = ` ORDER BY x.env_version DESC`
 	}
 	if q.Before > 0 {
 		query += ` AND v.version < ?`
 		args = append(args, q.Before)
 	}
-	query += ` ORDER BY v.version DESC`
+	query += order
 	if q.Limit > 0 {
 		query += fmt.Sprintf(` LIMIT %d`, q.Limit)
 	}
@@ -282,7 +291,15 @@ func (s *Store) Versions(ctx context.Context, envID int64, q store.VersionQuery)
 	for i, v := range out {
 		idx[v.Version] = i
 	}
-	nrows, err := s.db.QueryContext(ctx, s.d.q(`SELECT env_version, name FROM value_versions WHERE env_id = ? AND env_version BETWEEN ? AND ? ORDER BY env_version, name`), envID, lo, hi)
+	names, nargs := `SELECT env_version, name FROM value_versions WHERE env_id = ? AND env_version BETWEEN ? AND ? ORDER BY env_version, name`, []any{envID, lo, hi}
+	if q.Name != "" {
+		// The versions that changed one variable can be far apart: read the
+		// names of those versions only, not of every version in between.
+		names = `SELECT env_version, name FROM value_versions WHERE env_id = ? AND env_version IN
+(SELECT env_version FROM value_versions WHERE env_id = ? AND name = ? AND env_version BETWEEN ? AND ?) ORDER BY env_version, name`
+		nargs = []any{envID, envID, q.Name, lo, hi}
+	}
+	nrows, err := s.db.QueryContext(ctx, s.d.q(names), nargs...)
 	if err != nil {
 		return nil, s.mapErr(err)
 	}
@@ -310,15 +327,36 @@ func scanValue(sc interface{ Scan(...any) error }) (store.ValueRow, error) {
 	return r, err
 }
 
+// snapshotQuery reads an environment as of a version in time that grows
+// with the number of variables, not with the number of versions: a loose
+// index scan. The recursive CTE walks the distinct names of the environment
+// by seeking the primary key (env_id, name, env_version) to the next name
+// (one seek per name instead of reading every row), then for each name one
+// more seek finds its greatest env_version <= the version, and one lookup
+// each fetches that row and its version's time. CROSS JOIN fixes the join
+// order (SQLite never reorders it; PostgreSQL treats it as an inner join):
+// left to itself SQLite's planner scanned every row of the environment, all
+// ciphertexts included, and looked up each one's version — 150 ms for 1,000
+// variables × 10,000 versions, against a few ms now. Names whose first row
+// is newer than the version get a NULL maximum and drop out of the join.
+const snapshotQuery = `
+WITH RECURSIVE names(name) AS (
+	SELECT MIN(name) FROM value_versions WHERE env_id = ?
+	UNION ALL
+	SELECT (SELECT MIN(x.name) FROM value_versions x WHERE x.env_id = ? AND x.name > names.name)
+	FROM names WHERE names.name IS NOT NULL
+)
+SELECT ` + valueCols + `
+FROM names CROSS JOIN value_versions v CROSS JOIN env_versions ev
+WHERE v.env_id = ? AND v.name = names.name
+	AND v.env_version = (SELECT MAX(y.env_version) FROM value_versions y WHERE y.env_id = ? AND y.name = names.name AND y.env_version <= ?)
+	AND ev.env_id = v.env_id AND ev.version = v.env_version
+	AND NOT v.deleted
+ORDER BY v.name`
+
 // Snapshot implements store.Store.
 func (s *Store) Snapshot(ctx context.Context, envID, version int64) ([]store.ValueRow, error) {
-	rows, err := s.db.QueryContext(ctx, s.d.q(`
-SELECT `+valueCols+`
-FROM (SELECT name, MAX(env_version) AS mv FROM value_versions WHERE env_id = ? AND env_version <= ? GROUP BY name) m
-JOIN value_versions v ON v.env_id = ? AND v.name = m.name AND v.env_version = m.mv
-JOIN env_versions ev ON ev.env_id = v.env_id AND ev.version = v.env_version
-WHERE NOT v.deleted
-ORDER BY v.name`), envID, version, envID)
+	rows, err := s.db.QueryContext(ctx, s.d.q(snapshotQuery), envID, envID, envID, envID, version)
 	if err != nil {
 		return nil, s.mapErr(err)
 	}

@@ -27,6 +27,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Versions", testVersions},
 		{"FirstSeen", testFirstSeen},
 		{"AuditChain", testAuditChain},
+		{"Journal", testJournal},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })

@@ -1,0 +1,20 @@
+// Package all is the explicit registry of provider kinds: every provider
+// slickenv ships is registered here, and nowhere else (no init side
+// effects). It is a package of its own because package provider cannot
+// import the provider packages that import it.
+package all
+
+import (
+	"github.com/slickenv/slickenv/internal/provider"
+	"github.com/slickenv/slickenv/internal/provider/exec"
+	"github.com/slickenv/slickenv/internal/provider/random"
+)
+
+// Registry returns a new registry holding every provider kind. Each call
+// returns a fresh registry; callers may register more kinds (tests do).
+func Registry() *provider.Registry {
+	r := provider.NewRegistry()
+	r.Register(exec.Kind, exec.New)
+	r.Register(random.Kind, random.New)
+	return r
+}
