@@ -9,6 +9,7 @@ import (
 	"github.com/slickenv/slickenv/internal/config"
 	"github.com/slickenv/slickenv/internal/environment"
 	"github.com/slickenv/slickenv/internal/status"
+	"github.com/slickenv/slickenv/internal/store"
 )
 
 type statusOptions struct {
@@ -101,9 +102,23 @@ func runStatus(cmd *cobra.Command, a *App, o statusOptions) error {
 		if err != nil {
 			return err
 		}
+		rots, err := st.Rotations(cmd.Context(), env.ID(), 0)
+		if err != nil {
+			return err
+		}
+		latest := map[string]store.Rotation{}
+		for _, r := range rots { // newest first
+			if _, seen := latest[r.Name]; !seen {
+				latest[r.Name] = r
+			}
+		}
 		svars := make([]status.Var, len(vars))
 		for i, x := range vars {
 			svars[i] = status.Var{Name: x.Name, Since: x.Since, Provider: providerOf(cfg, x.Name)}
+			if r, ok := latest[x.Name]; ok {
+				svars[i].LastRotation = r.UpdatedAt.Local().Format("2006-01-02 15:04")
+				svars[i].LastRotationOutcome = rotationOutcome(r)
+			}
 		}
 		rows := status.Rows(now, svars, policyFor)
 		if w := status.Worst(rows); w > worst {
@@ -120,6 +135,7 @@ func runStatus(cmd *cobra.Command, a *App, o statusOptions) error {
 					"name": r.Name, "since": timeJSON(r.Since), "age_seconds": int64(r.Age.Seconds()),
 					"verdict": r.Verdict.String(), "warn_after": config.Duration(r.Policy.WarnAfter).String(),
 					"max_age": config.Duration(r.Policy.MaxAge).String(), "provider": r.Provider, "exposed": r.Exposed,
+					"last_rotation": r.LastRotation, "last_rotation_outcome": r.LastRotationOutcome,
 				}
 			}
 			out = append(out, map[string]any{"env": es.env, "version": es.version, "variables": rows})
@@ -134,6 +150,20 @@ func runStatus(cmd *cobra.Command, a *App, o statusOptions) error {
 		return exitWith(ExitFindings, fmt.Errorf("policy: at least one secret is %s (--fail-on %s)", worst, o.failOn))
 	}
 	return nil
+}
+
+// rotationOutcome names a rotation's result for status: done, rolled back,
+// awaiting approval, or unfinished (state).
+func rotationOutcome(r store.Rotation) string {
+	switch r.State {
+	case store.RotationDone:
+		return "done"
+	case store.RotationRolledBack:
+		return "rolled back"
+	case "awaiting_approval":
+		return "awaiting approval"
+	}
+	return "unfinished (" + r.State + ")"
 }
 
 func providerOf(cfg *config.Config, name string) string {
@@ -153,11 +183,15 @@ func renderStatus(a *App, all []envStatus) {
 			continue
 		}
 		fmt.Fprintf(a.Stdout, "%s (v%d)\n", es.env, es.version)
-		tw := newTable(a.Stdout, "", "NAME", "AGE", "POLICY", "PROVIDER")
+		tw := newTable(a.Stdout, "", "NAME", "AGE", "POLICY", "PROVIDER", "LAST ROTATION")
 		counts := map[status.Verdict]int{}
 		for _, r := range es.rows {
 			counts[r.Verdict]++
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Verdict.Symbol(), r.Name, status.HumanAge(r.Age), policyText(r), r.Provider)
+			last := "-"
+			if r.LastRotation != "" {
+				last = r.LastRotation + " " + r.LastRotationOutcome
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Verdict.Symbol(), r.Name, status.HumanAge(r.Age), policyText(r), r.Provider, last)
 		}
 		tw.Flush()
 		fmt.Fprintf(a.Stdout, "%d ok, %d due (past warn_after), %d expired (past max_age)\n", counts[status.OK], counts[status.Warn], counts[status.Expired])
