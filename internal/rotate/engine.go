@@ -225,7 +225,7 @@ func (e *Engine) Start(ctx context.Context) (Outcome, error) {
 		e.step(stepDetect, titleDetect, "fail", err.Error())
 		return "", err
 	}
-	_, oldVar, err := e.o.Env.Get(ctx, e.o.Name, 0)
+	oldValue, oldVar, err := e.o.Env.Get(ctx, e.o.Name, 0)
 	if err != nil {
 		e.step(stepDetect, titleDetect, "fail", err.Error())
 		return "", fmt.Errorf("rotate %s: %w", e.o.Name, err)
@@ -248,6 +248,7 @@ func (e *Engine) Start(ctx context.Context) (Outcome, error) {
 	}
 	r.OldMeta[metaBaseVersion] = strconv.FormatInt(head.Version, 10)
 	r.OldMeta[metaOldValueVersion] = strconv.FormatInt(oldVar.Version, 10)
+	e.old = &provider.Credential{Value: oldValue, Meta: providerMeta(r.OldMeta)}
 	// Invariant 2: a value we generate is sealed into the journal before the
 	// provider is asked to accept it.
 	if g, ok := e.prov.(provider.Generator); ok {
