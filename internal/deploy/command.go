@@ -1,6 +1,8 @@
 package deploy
 
 import (
+	"github.com/slickenv/slickenv/internal/command"
+
 	"context"
 	"errors"
 	"strconv"
@@ -48,13 +50,13 @@ func NewCommand(argv []string, dir string) Target {
 	return &commandTarget{argv: argv, dir: dir, timeout: DefaultCommandTimeout}
 }
 
-func (t *commandTarget) Describe() string { return "command " + describeArgv(t.argv) }
+func (t *commandTarget) Describe() string { return "command " + command.DescribeArgv(t.argv) }
 
 func (t *commandTarget) Deploy(ctx context.Context, req Request) error {
 	if len(t.argv) == 0 || t.argv[0] == "" {
 		return errors.New("empty command")
 	}
-	ctx, cancel := context.WithTimeoutCause(ctx, t.timeout, timeoutError{t.timeout})
+	ctx, cancel := context.WithTimeoutCause(ctx, t.timeout, command.TimeoutError{After: t.timeout})
 	defer cancel()
 	drop := []string{EnvRotationID, EnvEnv, EnvVersion}
 	redact := make([]string, 0, len(req.Set))
@@ -63,15 +65,15 @@ func (t *commandTarget) Deploy(ctx context.Context, req Request) error {
 		redact = append(redact, v.Reveal())
 	}
 	drop = append(drop, req.Unset...)
-	p := process{
-		argv: t.argv,
-		dir:  t.dir,
-		env: environ(drop,
+	p := command.Process{
+		Argv: t.argv,
+		Dir:  t.dir,
+		Env: command.Environ(drop,
 			EnvRotationID+"="+req.RotationID,
 			EnvEnv+"="+req.Env,
 			EnvVersion+"="+strconv.FormatInt(req.Version, 10),
 		),
-		redact: redact,
+		Redact: redact,
 	}
-	return p.run(ctx)
+	return p.Run(ctx)
 }

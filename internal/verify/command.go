@@ -1,6 +1,8 @@
 package verify
 
 import (
+	"github.com/slickenv/slickenv/internal/command"
+
 	"context"
 	"errors"
 	"fmt"
@@ -59,7 +61,7 @@ func NewCommand(argv []string, dir string, every time.Duration) Check {
 }
 
 // Describe implements Check.
-func (c *Command) Describe() string { return "command " + describeArgv(c.Argv) }
+func (c *Command) Describe() string { return "command " + command.DescribeArgv(c.Argv) }
 
 func (c *Command) kind() string { return KindCommand }
 
@@ -76,19 +78,19 @@ func (c *Command) Run(ctx context.Context, window time.Duration, progress func(P
 	next := start
 	for run := 1; ; run++ {
 		if err := sleepUntil(ctx, next); err != nil {
-			return fmt.Errorf("command check %s: %w", describeArgv(c.Argv), context.Cause(ctx))
+			return fmt.Errorf("command check %s: %w", command.DescribeArgv(c.Argv), context.Cause(ctx))
 		}
 		at := time.Since(start)
 		err := c.runOnce(ctx)
 		if ctx.Err() != nil {
-			return fmt.Errorf("command check %s: %w", describeArgv(c.Argv), context.Cause(ctx))
+			return fmt.Errorf("command check %s: %w", command.DescribeArgv(c.Argv), context.Cause(ctx))
 		}
 		if err == nil {
 			succeeded++
 		}
 		progress(Progress{Check: c.Describe(), Kind: KindCommand, Succeeded: succeeded, Total: run})
 		if err != nil {
-			return fmt.Errorf("command check %s: run %d (at %s): %w", describeArgv(c.Argv), run, at.Round(time.Millisecond), err)
+			return fmt.Errorf("command check %s: run %d (at %s): %w", command.DescribeArgv(c.Argv), run, at.Round(time.Millisecond), err)
 		}
 		elapsed := time.Since(start)
 		if elapsed >= window {
@@ -107,7 +109,7 @@ func (c *Command) runOnce(ctx context.Context) error {
 	if timeout <= 0 {
 		timeout = DefaultCommandTimeout
 	}
-	ctx, cancel := context.WithTimeoutCause(ctx, timeout, timeoutError{timeout})
+	ctx, cancel := context.WithTimeoutCause(ctx, timeout, command.TimeoutError{After: timeout})
 	defer cancel()
 	var add []string
 	if c.RotationID != "" {
@@ -123,11 +125,11 @@ func (c *Command) runOnce(ctx context.Context) error {
 	for _, v := range c.Redact {
 		redact = append(redact, v.Reveal())
 	}
-	p := process{
-		argv:   c.Argv,
-		dir:    c.Dir,
-		env:    environ([]string{EnvRotationID, EnvEnv, EnvVersion}, add...),
-		redact: redact,
+	p := command.Process{
+		Argv:   c.Argv,
+		Dir:    c.Dir,
+		Env:    command.Environ([]string{EnvRotationID, EnvEnv, EnvVersion}, add...),
+		Redact: redact,
 	}
-	return p.run(ctx)
+	return p.Run(ctx)
 }

@@ -1,4 +1,4 @@
-package deploy
+package command
 
 import (
 	"strings"
@@ -21,18 +21,18 @@ func TestExcerpt(t *testing.T) {
 		{"long line cut", []string{strings.Repeat("a", 1000)}, "; stderr: " + strings.Repeat("a", lineMax) + "…"},
 		{"value lines redacted one by one", []string{"multi-line\r\n  secret-value-0123456789\n"}, "; stderr: **redacted** /   **redacted**"},
 		// The kept tail holds the whole value, which starts on its cut first line.
-		{"value after truncation", []string{strings.Repeat("z", stderrKeep-5) + value + "\nend\n"}, "; stderr: end"},
+		{"value after truncation", []string{strings.Repeat("z", StderrKeep-5) + value + "\nend\n"}, "; stderr: end"},
 		// The kept tail starts in the middle of the value.
-		{"value cut by truncation", []string{value + strings.Repeat("z", stderrKeep-20) + "\nend\n"}, "; stderr: end"},
-		{"value cut by truncation, one line", []string{"secret-value-0123456789\nend\n" + strings.Repeat("z", stderrKeep-12)}, "; stderr: end / " + strings.Repeat("z", lineMax) + "…"},
+		{"value cut by truncation", []string{value + strings.Repeat("z", StderrKeep-20) + "\nend\n"}, "; stderr: end"},
+		{"value cut by truncation, one line", []string{"secret-value-0123456789\nend\n" + strings.Repeat("z", StderrKeep-12)}, "; stderr: end / " + strings.Repeat("z", lineMax) + "…"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := &tailBuffer{max: stderrKeep}
+			b := &TailBuffer{Max: StderrKeep}
 			for _, w := range tt.writes {
 				b.Write([]byte(w))
 			}
-			got := b.excerpt([]string{value})
+			got := b.Excerpt([]string{value})
 			if got != tt.want {
 				t.Fatalf("excerpt = %q, want %q", got, tt.want)
 			}

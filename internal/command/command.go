@@ -1,4 +1,8 @@
-package deploy
+// Package command runs the user's commands for rotation targets and
+// checks: no shell, stdin from /dev/null, stdout discarded, the tail of stderr
+// kept (with secret values redacted) for the error, and a Process group of
+// its own so that a cancellation or timeout kills everything it started.
+package command
 
 import (
 	"context"
@@ -19,40 +23,37 @@ import (
 
 // Limits of the stderr excerpt in a command's error.
 const (
-	stderrKeep  = 64 << 10 // bytes of stderr kept while the command runs
+	StderrKeep  = 64 << 10 // bytes of stderr kept while the command runs
 	stderrLines = 5        // lines shown in the error
 	lineMax     = 240      // bytes per shown line
 )
 
-// waitDelay bounds how long Wait waits for a process's pipes after it exited
+// waitDelay bounds how long Wait waits for a Process's pipes after it exited
 // (a hook that started a daemon keeping stderr open) or for it to die after
 // a kill.
 const waitDelay = 2 * time.Second
 
-// This file is mirrored by internal/verify/process.go: both packages run
-// user commands the same way and neither should depend on the other.
-
-// process is one run of a command: no shell, stdin from /dev/null, stdout
-// discarded, stderr's tail kept for the error, its own process group so that
+// Process is one run of a command: no shell, stdin from /dev/null, stdout
+// discarded, stderr's tail kept for the error, its own Process group so that
 // a cancellation kills the command and everything it started.
-type process struct {
-	argv   []string
-	dir    string
-	env    []string
-	redact []string // strings replaced by secret.Redacted in the stderr excerpt
+type Process struct {
+	Argv   []string
+	Dir    string
+	Env    []string
+	Redact []string // strings replaced by secret.Redacted in the stderr excerpt
 }
 
 // run runs p until it exits or ctx is done. A non-zero exit is an error
 // carrying the exit code (or the signal) and the last lines of stderr.
-func (p process) run(ctx context.Context) error {
-	cmd := exec.CommandContext(ctx, p.argv[0], p.argv[1:]...)
-	cmd.Dir = p.dir
-	cmd.Env = p.env
-	stderr := &tailBuffer{max: stderrKeep}
+func (p Process) Run(ctx context.Context) error {
+	cmd := exec.CommandContext(ctx, p.Argv[0], p.Argv[1:]...)
+	cmd.Dir = p.Dir
+	cmd.Env = p.Env
+	stderr := &TailBuffer{Max: StderrKeep}
 	cmd.Stderr = stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error {
-		// The negative pid addresses the whole process group.
+		// The negative pid addresses the whole Process group.
 		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	}
 	cmd.WaitDelay = waitDelay
@@ -62,21 +63,21 @@ func (p process) run(ctx context.Context) error {
 	case err == nil:
 		return nil
 	case ctx.Err() != nil && cmd.ProcessState != nil:
-		return fmt.Errorf("%w, killed%s", context.Cause(ctx), stderr.excerpt(p.redact))
+		return fmt.Errorf("%w, killed%s", context.Cause(ctx), stderr.Excerpt(p.Redact))
 	case errors.As(err, &exitErr):
-		return fmt.Errorf("%s%s", exitDescription(exitErr), stderr.excerpt(p.redact))
+		return fmt.Errorf("%s%s", ExitDescription(exitErr), stderr.Excerpt(p.Redact))
 	case errors.Is(err, exec.ErrWaitDelay):
 		// It exited 0 but left something holding stderr: a daemon it started.
 		return nil
 	}
 	var pathErr *os.PathError
 	if errors.As(err, &pathErr) && pathErr.Op != "chdir" {
-		err = fmt.Errorf("%s: %w", p.argv[0], pathErr.Err)
+		err = fmt.Errorf("%s: %w", p.Argv[0], pathErr.Err)
 	}
 	return err
 }
 
-func exitDescription(e *exec.ExitError) string {
+func ExitDescription(e *exec.ExitError) string {
 	if ws, ok := e.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		return "killed by signal " + signalName(ws.Signal())
 	}
@@ -110,16 +111,16 @@ func signalName(s syscall.Signal) string {
 	return s.String()
 }
 
-// timeoutError is the cause of a context that a command's own timeout
+// TimeoutError is the cause of a context that a command's own timeout
 // ended. It is a context.DeadlineExceeded for errors.Is.
-type timeoutError struct{ after time.Duration }
+type TimeoutError struct{ After time.Duration }
 
-func (e timeoutError) Error() string        { return "timed out after " + e.after.String() }
-func (e timeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
+func (e TimeoutError) Error() string        { return "timed out after " + e.After.String() }
+func (e TimeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
 
-// environ returns the parent's environment without the names in drop, plus
+// Environ returns the parent's environment without the names in drop, plus
 // add ("NAME=value" strings).
-func environ(drop []string, add ...string) []string {
+func Environ(drop []string, add ...string) []string {
 	env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
 		name, _, _ := strings.Cut(kv, "=")
 		return slices.Contains(drop, name)
@@ -127,8 +128,8 @@ func environ(drop []string, add ...string) []string {
 	return append(env, add...)
 }
 
-// describeArgv renders argv for humans, quoting arguments that need it.
-func describeArgv(argv []string) string {
+// DescribeArgv renders argv for humans, quoting arguments that need it.
+func DescribeArgv(argv []string) string {
 	parts := make([]string, len(argv))
 	for i, a := range argv {
 		if a == "" || strings.ContainsFunc(a, func(r rune) bool { return unicode.IsSpace(r) || r == '"' || r == '\'' || !unicode.IsPrint(r) }) {
@@ -139,17 +140,17 @@ func describeArgv(argv []string) string {
 	return strings.Join(parts, " ")
 }
 
-// tailBuffer is an io.Writer that keeps the last max bytes written.
-type tailBuffer struct {
-	max       int
+// TailBuffer is an io.Writer that keeps the last max bytes written.
+type TailBuffer struct {
+	Max       int
 	buf       []byte
 	truncated bool
 }
 
-func (b *tailBuffer) Write(p []byte) (int, error) {
+func (b *TailBuffer) Write(p []byte) (int, error) {
 	n := len(p)
 	b.buf = append(b.buf, p...)
-	if over := len(b.buf) - b.max; over > 0 {
+	if over := len(b.buf) - b.Max; over > 0 {
 		b.buf = append(b.buf[:0], b.buf[over:]...)
 		b.truncated = true
 	}
@@ -159,7 +160,7 @@ func (b *tailBuffer) Write(p []byte) (int, error) {
 // excerpt returns "; stderr: …" with the last few lines of stderr, every
 // redact string replaced, control characters neutralised; "" when stderr
 // was empty.
-func (b *tailBuffer) excerpt(redact []string) string {
+func (b *TailBuffer) Excerpt(redact []string) string {
 	s := string(b.buf)
 	redact = redactions(redact)
 	if b.truncated {
