@@ -80,10 +80,13 @@ func Truncate(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond)
 func Seal(project string, head Head, r Record) (Entry, error) {
 	detail := []byte("{}")
 	if len(r.Detail) > 0 {
-		var err error
-		if detail, err = json.Marshal(r.Detail); err != nil {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false) // keep "<stdin>" readable in the stored detail
+		if err := enc.Encode(r.Detail); err != nil {
 			return Entry{}, fmt.Errorf("encode audit detail: %w", err)
 		}
+		detail = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	}
 	prev := head.Hash
 	if head.Seq == 0 {

@@ -33,6 +33,9 @@ type App struct {
 	configPath string // --config
 	envFlag    string // -e/--env
 
+	// createStore lets Store create a missing store file (init only).
+	createStore bool
+
 	cfg   *config.Config
 	st    store.Store
 	id    *crypto.Identity
@@ -135,7 +138,8 @@ func (a *App) StorePath() (string, error) {
 
 func isURL(s string) bool { return strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://") }
 
-// Store opens the project's store.
+// Store opens the project's store. SLICKENV_LOCK_TIMEOUT (a duration)
+// bounds how long a write waits for another process's lock (default 5s).
 func (a *App) Store(ctx context.Context) (store.Store, error) {
 	if a.st != nil {
 		return a.st, nil
@@ -144,7 +148,21 @@ func (a *App) Store(ctx context.Context) (store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := sqlstore.OpenSQLite(ctx, path, sqlstore.SQLiteOptions{ReadOnly: readOnlyFile(path)})
+	if !a.createStore {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, withHint(store.Errorf(store.ErrNotFound, "store %s does not exist", path),
+				"run `slickenv init` to create it, or point SLICKENV_STORE (or store: in .slickenv.yaml) at the right file")
+		}
+	}
+	opts := sqlstore.SQLiteOptions{ReadOnly: readOnlyFile(path)}
+	if v := a.Getenv("SLICKENV_LOCK_TIMEOUT"); v != "" {
+		d, err := config.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, withHint(fmt.Errorf("invalid SLICKENV_LOCK_TIMEOUT %q", v), "use a positive duration like 500ms or 10s, or unset it (default 5s)")
+		}
+		opts.BusyTimeout = d.Std()
+	}
+	st, err := sqlstore.OpenSQLite(ctx, path, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,7 @@ func newHistoryCommand(a *App) *cobra.Command {
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if limit < 0 {
-				return usageErrorf("--limit must be positive")
+				return usageErrorf("--limit must not be negative (0 shows all versions)")
 			}
 			env, err := a.OpenEnv(cmd.Context(), false)
 			if err != nil {

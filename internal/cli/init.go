@@ -41,7 +41,7 @@ func runInit(cmd *cobra.Command, a *App, o initOptions) error {
 	if o.project != "" && !config.ValidProjectName(o.project) {
 		return usageErrorf("invalid project name %q: use lowercase letters, digits, '.', '_' and '-' (at most 64)", o.project)
 	}
-	var did []string
+	did := []string{} // JSON: [] rather than null when nothing was done
 	// 1. The project file.
 	cfgPath := a.configPath
 	if cfgPath == "" {
@@ -103,12 +103,13 @@ func runInit(cmd *cobra.Command, a *App, o initOptions) error {
 	}
 
 	// 3. The store and its environments.
+	a.createStore = true
 	st, err := a.Store(ctx)
 	if err != nil {
 		return err
 	}
 	storePath, _ := a.StorePath()
-	var created []string
+	created := []string{}
 	for _, name := range []string{"development", "staging", "production"} {
 		_, err := environment.Create(ctx, st, cfg.Project, name, a.Actor(), []string{id.Recipient()})
 		switch {

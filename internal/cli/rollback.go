@@ -24,7 +24,10 @@ entered the environment).`,
 			if to < 0 {
 				return usageErrorf("--to must be a version number (0 is the empty environment)")
 			}
-			env, err := a.OpenEnv(cmd.Context(), false)
+			// Rollback copies ciphertexts and needs no key, but it is a write:
+			// only a member (an identity that can unlock the environment) may
+			// make it.
+			env, err := a.OpenEnv(cmd.Context(), true)
 			if err != nil {
 				return err
 			}

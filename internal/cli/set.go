@@ -71,8 +71,10 @@ func parseSetArgs(a *App, args []string, raw bool) ([]environment.Pair, error) {
 		}
 		s := string(b)
 		if !raw {
-			s = strings.TrimSuffix(s, "\n")
-			s = strings.TrimSuffix(s, "\r")
+			// One line ending, "\n" or "\r\n"; a lone trailing "\r" is data.
+			if t, ok := strings.CutSuffix(s, "\n"); ok {
+				s = strings.TrimSuffix(t, "\r")
+			}
 		}
 		return []environment.Pair{{Name: args[0], Value: secret.New(s)}}, nil
 	}

@@ -64,8 +64,10 @@ func OpenSQLite(ctx context.Context, path string, opts SQLiteOptions) (*Store, e
 	q.Add("_pragma", "foreign_keys(1)")
 	if opts.ReadOnly {
 		q.Set("mode", "ro")
+		if _, err := os.Stat(abs + "-wal"); errors.Is(err, os.ErrNotExist) {
+			q.Set("immutable", "1")
+		}
 	} else {
-		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "synchronous(FULL)")
 		q.Set("_txlock", "immediate")
 	}
@@ -75,13 +77,20 @@ func OpenSQLite(ctx context.Context, path string, opts SQLiteOptions) (*Store, e
 		return nil, fmt.Errorf("store %s: %w", abs, err)
 	}
 	s := &Store{db: db, d: sqliteDialect, location: abs, now: time.Now}
+	// mapErr's messages name the file already.
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store %s: %w", abs, s.mapErr(err))
+		return nil, s.mapErr(err)
 	}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store %s: %w", abs, err)
+		return nil, err
+	}
+	if !opts.ReadOnly {
+		if _, err := db.ExecContext(ctx, "PRAGMA journal_mode=WAL"); err != nil {
+			db.Close()
+			return nil, s.mapErr(err)
+		}
 	}
 	return s, nil
 }
@@ -103,17 +112,17 @@ func (s *Store) mapErr(err error) error {
 	if errors.As(err, &se) {
 		switch se.Code() & 0xff {
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
-			return fmt.Errorf("%w (%s): another slickenv process is writing; try again", store.ErrLocked, s.location)
+			return fmt.Errorf("store %s: %w: another slickenv process is writing; try again", s.location, store.ErrLocked)
 		case sqlite3.SQLITE_READONLY:
-			return fmt.Errorf("%w (%s)", store.ErrReadOnly, s.location)
+			return fmt.Errorf("store %s: %w", s.location, store.ErrReadOnly)
 		case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
-			return fmt.Errorf("%w (%s): %v", store.ErrCorrupt, s.location, se)
+			return fmt.Errorf("store %s: %w: %v", s.location, store.ErrCorrupt, se)
 		case sqlite3.SQLITE_CANTOPEN:
-			return fmt.Errorf("cannot open store %s: %v", s.location, se)
+			return fmt.Errorf("store %s: cannot open: %v", s.location, se)
 		}
 	}
 	if isNoSuchTable(err) {
-		return fmt.Errorf("%w (%s): %v", store.ErrCorrupt, s.location, err)
+		return fmt.Errorf("store %s: %w: %v", s.location, store.ErrCorrupt, err)
 	}
 	return err
 }
