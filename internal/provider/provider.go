@@ -133,3 +133,10 @@ func (r *Registry) New(kind string, s Settings) (Provider, error) {
 	}
 	return p, nil
 }
+
+// Terminator is implemented by providers that can end the sessions still
+// using a credential (`rotate --force-revoke` after a drain timeout). It
+// returns how many sessions it ended.
+type Terminator interface {
+	Terminate(ctx context.Context, c Credential) (int, error)
+}
