@@ -26,6 +26,7 @@ type rotateOptions struct {
 	yes     bool
 	json    bool
 	due     bool
+	force   bool
 }
 
 func newRotateCommand(a *App) *cobra.Command {
@@ -63,6 +64,7 @@ changes nothing.`,
 	f.BoolVarP(&o.yes, "yes", "y", false, "do not ask for confirmation (production asks on a terminal)")
 	f.BoolVar(&o.json, "json", false, "one JSON object per event on stdout")
 	f.BoolVar(&o.due, "due", false, "rotate every secret past its max_age that has a provider")
+	f.BoolVar(&o.force, "force-revoke", false, "when the drain times out, end the sessions still using the old credential instead of rolling back")
 	return cmd
 }
 
@@ -99,7 +101,7 @@ func rotateOne(cmd *cobra.Command, a *App, o rotateOptions, name string) error {
 		return err
 	}
 	r := newRotateRenderer(a, o.json)
-	opts := rotate.Options{Env: env, Config: cfg, Name: name, Registry: all.Registry(), Reporter: r, Failpoint: a.Getenv("SLICKENV_FAILPOINT")}
+	opts := rotate.Options{Env: env, Config: cfg, Name: name, Registry: all.Registry(), Reporter: r, ForceRevoke: o.force, Failpoint: a.Getenv("SLICKENV_FAILPOINT")}
 	if cmdFlagChanged(cmd, "window") {
 		w := o.window.Std()
 		opts.Window = &w
@@ -221,7 +223,7 @@ func runRotateDue(cmd *cobra.Command, a *App, o rotateOptions) error {
 		if !o.json {
 			fmt.Fprintf(a.Stdout, "\n== %s\n", n)
 		}
-		err := rotateOne(cmd, a, rotateOptions{window: o.window, yes: true, json: o.json}, n)
+		err := rotateOne(cmd, a, rotateOptions{window: o.window, yes: true, json: o.json, force: o.force}, n)
 		results = append(results, result{n, err})
 		if c := ExitCode(err); c > worst {
 			worst = c

@@ -32,6 +32,10 @@ type Options struct {
 	Window *time.Duration
 	// LeaseTTL is how long a lease lasts without renewal (default 15s).
 	LeaseTTL time.Duration
+	// ForceRevoke ends the sessions still using the old credential when the
+	// drain times out (providers that implement provider.Terminator),
+	// instead of rolling back.
+	ForceRevoke bool
 	// Failpoint, for crash tests: after the journal enters this state (or
 	// "create": right after the provider created the credential, before
 	// the journal records it) the process kills itself with SIGKILL.
@@ -128,6 +132,11 @@ func (e *Engine) prepare(ctx context.Context) error {
 	if c, ok := p.(provider.Companion); ok {
 		e.previous = c.PreviousName(e.o.Name)
 	}
+	if sec.Verify.Drain != nil {
+		if _, ok := p.(provider.UsageReporter); !ok {
+			return fmt.Errorf("secrets.%s.verify.drain: provider %s cannot report who uses a credential; remove drain: %w", e.o.Name, p.Kind(), ErrNotConfigured)
+		}
+	}
 	return nil
 }
 
@@ -162,7 +171,16 @@ func (e *Engine) Plan(ctx context.Context) (Plan, error) {
 	if err := e.prepare(ctx); err != nil {
 		return Plan{}, err
 	}
-	if _, _, err := e.o.Env.Get(ctx, e.o.Name, 0); err != nil {
+	// Only whether the variable is set matters here: reading its value
+	// would append a "get" audit entry, and a dry run changes nothing.
+	head, err := e.o.Env.Head(ctx)
+	if err != nil {
+		return Plan{}, err
+	}
+	if _, err := e.st.Value(ctx, e.envID(), e.o.Name, head.Version); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			err = store.Errorf(store.ErrNotFound, "%s is not set in %s", e.o.Name, e.o.Env.Name())
+		}
 		return Plan{}, fmt.Errorf("rotate %s: the current value is needed: %w", e.o.Name, err)
 	}
 	return e.plan(), nil
@@ -187,6 +205,9 @@ func (e *Engine) plan() Plan {
 		fmt.Sprintf("create: a new credential with %s while the old one stays valid (journaled before use)", e.prov.Kind()),
 		fmt.Sprintf("update: write a new version of %s with %s; deploy to %s", env, newVars, listOr(tdesc, "no targets")),
 		fmt.Sprintf("verify: provider test, then %s for %s", listOr(cdesc, "no checks"), e.window),
+	}
+	if d := e.secret.Verify.Drain; d != nil {
+		steps = append(steps, fmt.Sprintf("drain: wait up to %s until no session uses the previous credential (then roll back, or with --force-revoke end them)", d.Timeout))
 	}
 	if e.secret.Verify.Manual() {
 		steps = append(steps, "approve: wait for `slickenv rotate "+n+" --approve` with both credentials valid")

@@ -125,9 +125,19 @@ func (e *Engine) run(ctx context.Context, r store.Rotation) (Outcome, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
-	defer wg.Wait()
 	stop := make(chan struct{})
-	defer close(stop)
+	// The loop below reassigns r; the renewer reads only these copies (the
+	// fence does not change while we hold the lease).
+	id, fence := r.ID, r.Fence
+	// Release the lease on every way out, but only once the renewer has
+	// stopped: a renewal landing after the release would make the lease
+	// look live again for a whole TTL (exit 4 instead of 6 for a rotation
+	// nobody drives, e.g. one awaiting approval).
+	defer func() {
+		close(stop)
+		wg.Wait()
+		_ = e.st.ReleaseLease(context.Background(), id, fence)
+	}()
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -138,7 +148,7 @@ func (e *Engine) run(ctx context.Context, r store.Rotation) (Outcome, error) {
 			case <-stop:
 				return
 			case <-t.C:
-				if err := e.st.RenewLease(context.Background(), r.ID, e.owner, r.Fence, time.Now().Add(e.o.LeaseTTL)); err != nil {
+				if err := e.st.RenewLease(context.Background(), id, e.owner, fence, time.Now().Add(e.o.LeaseTTL)); err != nil {
 					cancel(fmt.Errorf("lost the rotation lease: %w", err))
 					return
 				}
@@ -161,7 +171,6 @@ func (e *Engine) run(ctx context.Context, r store.Rotation) (Outcome, error) {
 		case StateDeployed:
 			r, err = e.doVerify(ctx, r)
 		case StateAwaitingApproval:
-			e.rel(r)
 			e.info(fmt.Sprintf("both credentials stay valid until `slickenv rotate %s -e %s --approve` (or --abort)", r.Name, e.o.Env.Name()))
 			return OutcomeAwaitingApproval, nil
 		case StateVerified:
@@ -170,12 +179,10 @@ func (e *Engine) run(ctx context.Context, r store.Rotation) (Outcome, error) {
 			e.step(stepRevoke, titleRevoke, "ok", "")
 			r, err = e.advance(ctx, r, StateDone, store.RotationUpdate{}, nil)
 		case StateDone:
-			e.rel(r)
 			return OutcomeDone, nil
 		case StateRollingBack:
 			r, err = e.doRollback(ctx, r)
 		case StateRolledBack:
-			e.rel(r)
 			if cause == nil {
 				cause = errors.New(r.LastError)
 			}
@@ -405,6 +412,10 @@ func (e *Engine) doVerify(ctx context.Context, r store.Rotation) (store.Rotation
 		detail = "all checks held"
 	}
 	mu.Unlock()
+	if err := e.drain(ctx, r); err != nil {
+		e.step(stepVerify, "", "fail", err.Error())
+		return r, err
+	}
 	next := StateVerified
 	if e.secret.Verify.Manual() {
 		next = StateAwaitingApproval
@@ -415,6 +426,56 @@ func (e *Engine) doVerify(ctx context.Context, r store.Rotation) (store.Rotation
 	}
 	e.step(stepVerify, "", "ok", detail)
 	return r, nil
+}
+
+// drain waits until no session uses the previous credential, for at most
+// verify.drain.timeout. On timeout it ends the stragglers with
+// --force-revoke (providers that can), else it fails the step (rollback).
+func (e *Engine) drain(ctx context.Context, r store.Rotation) error {
+	d := e.secret.Verify.Drain
+	ur, ok := e.prov.(provider.UsageReporter)
+	if d == nil || !ok {
+		return nil
+	}
+	old, err := e.currentCredential(ctx, r)
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(d.Timeout.Std())
+	last := -1
+	for {
+		n, err := ur.InUse(ctx, old)
+		if err != nil {
+			return fail(fmt.Errorf("drain: count sessions of the previous credential: %w", err))
+		}
+		if n == 0 {
+			if last > 0 {
+				e.info("drained: no session uses the previous credential any more")
+			}
+			return nil
+		}
+		if n != last {
+			e.info(fmt.Sprintf("draining: %d %s still use the previous credential", n, plural(n, "session", "sessions")))
+			last = n
+		}
+		if !time.Now().Before(deadline) {
+			t, canEnd := e.prov.(provider.Terminator)
+			if !e.o.ForceRevoke || !canEnd {
+				return fail(fmt.Errorf("drain: %d %s still use the previous credential after %s", n, plural(n, "session", "sessions"), d.Timeout))
+			}
+			ended, err := t.Terminate(ctx, old)
+			if err != nil {
+				return fail(fmt.Errorf("drain: end the remaining sessions: %w", err))
+			}
+			e.info(fmt.Sprintf("--force-revoke: ended %d %s still using the previous credential", ended, plural(ended, "session", "sessions")))
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }
 
 func thousands(n int) string {
