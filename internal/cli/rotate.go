@@ -143,6 +143,8 @@ func rotateError(name string, env *environment.Env, err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &ue) && ue.Rotation.State == rotate.StateAwaitingApproval:
+		return withHint(err, fmt.Sprintf("it waits for approval with both credentials valid: run `slickenv rotate %s -e %s --approve` to revoke the previous one, or `--abort` to roll back", name, env.Name()))
 	case errors.As(err, &ue):
 		return withHint(err, fmt.Sprintf("run `slickenv rotate %s -e %s --resume` to finish it, or `--abort` to roll it back", name, env.Name()))
 	case errors.As(err, &re):

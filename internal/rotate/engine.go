@@ -291,6 +291,7 @@ func (e *Engine) Start(ctx context.Context) (Outcome, error) {
 		return "", err
 	}
 	e.state(r)
+	e.failpoint(StatePlanned)
 	return e.run(ctx, r)
 }
 
@@ -319,13 +320,28 @@ func (e *Engine) Abort(ctx context.Context) (Outcome, error) {
 	if err := e.prepare(ctx); err != nil {
 		return "", err
 	}
-	if r.State == StateRevoked {
+	switch {
+	case r.State == StateRevoked:
 		e.info("the previous credential is already revoked: finishing the rotation instead of rolling back")
+		return e.run(ctx, r)
+	case r.State == StateVerified && r.NewMeta[metaRevoking] != "":
+		// A crash in the middle of [5/5]: the old credential may be revoked
+		// at its source already, and restoring it would leave consumers
+		// with none that works.
+		e.info("revoking the previous credential had begun, so it may already be revoked: finishing the rotation instead of rolling back")
 		return e.run(ctx, r)
 	}
 	if r.State != StateRollingBack {
 		msg := "aborted by " + e.o.Env.Actor()
-		if r, err = e.advance(ctx, r, StateRollingBack, store.RotationUpdate{LastError: &msg}, map[string]any{"reason": msg}); err != nil {
+		u := store.RotationUpdate{LastError: &msg}
+		if r.State == StatePlanned && len(r.PendingCiphertext) == 0 {
+			// The provider makes the value, and a crash may have come after
+			// it made one and before the journal recorded it: the rollback
+			// asks for it again to revoke it (see adoptCreated).
+			u.NewMeta = copyMeta(r.NewMeta)
+			u.NewMeta[metaAdopt] = "true"
+		}
+		if r, err = e.advance(ctx, r, StateRollingBack, u, map[string]any{"reason": msg}); err != nil {
 			return "", err
 		}
 	}

@@ -24,6 +24,12 @@ const (
 	metaBaseVersion     = "slickenv.base_version"      // environment head when the rotation started
 	metaOldValueVersion = "slickenv.old_value_version" // version that holds the old value
 	metaNewVersion      = "slickenv.new_version"       // version the rotation wrote
+	// metaRevoking is set before [5/5] touches the old credential: from then
+	// on the rotation can only be finished, never rolled back.
+	metaRevoking = "slickenv.revoking"
+	// metaAdopt marks an abort from planned whose provider makes the value:
+	// the rollback must find out whether a credential was made (adoptCreated).
+	metaAdopt = "slickenv.adopt"
 )
 
 func (e *Engine) step(n int, title, status, detail string) {
@@ -397,7 +403,11 @@ func (e *Engine) doVerify(ctx context.Context, r store.Rotation) (store.Rotation
 		}
 		e.rep.Event(Event{Kind: "window", Rotation: r.ID, ElapsedMS: el.Milliseconds(), RemainingMS: rem.Milliseconds(), Succeeded: s, Total: t})
 	}
-	if err := verify.RunAll(ctx, e.window, e.checks, progress); err != nil {
+	checks, err := e.rotationChecks(ctx, r, newCred)
+	if err != nil {
+		return r, err
+	}
+	if err := verify.RunAll(ctx, e.window, checks, progress); err != nil {
 		e.step(stepVerify, "", "fail", err.Error())
 		if !errors.Is(err, verify.ErrFailed) {
 			return r, err // interrupted, not failed: stop here, --resume verifies again
@@ -478,6 +488,29 @@ func (e *Engine) drain(ctx context.Context, r store.Rotation) error {
 	}
 }
 
+// rotationChecks returns the configured checks with this rotation's
+// details filled in: command checks get SLICKENV_ROTATION_ID, SLICKENV_ENV
+// and SLICKENV_VERSION, and both values are redacted from their stderr (a
+// smoke script run with set -x prints what it reads).
+func (e *Engine) rotationChecks(ctx context.Context, r store.Rotation, newCred provider.Credential) ([]verify.Check, error) {
+	checks := make([]verify.Check, len(e.checks))
+	for i, c := range e.checks {
+		if cmd, ok := c.(*verify.Command); ok {
+			old, err := e.currentCredential(ctx, r)
+			if err != nil {
+				return nil, err
+			}
+			withRotation := *cmd
+			withRotation.RotationID, withRotation.Env = r.ID, e.o.Env.Name()
+			withRotation.Version, _ = strconv.ParseInt(r.NewMeta[metaNewVersion], 10, 64)
+			withRotation.Redact = []secret.Value{newCred.Value, old.Value}
+			c = &withRotation
+		}
+		checks[i] = c
+	}
+	return checks, nil
+}
+
 func thousands(n int) string {
 	s := strconv.Itoa(n)
 	for i := len(s) - 3; i > 0; i -= 3 {
@@ -493,6 +526,18 @@ func (e *Engine) doRevoke(ctx context.Context, r store.Rotation) (store.Rotation
 	old, err := e.currentCredential(ctx, r)
 	if err != nil {
 		return r, err
+	}
+	if r.NewMeta[metaRevoking] == "" {
+		// Journal before acting: once the old credential may be gone,
+		// --abort must finish the rotation instead of restoring it.
+		meta := copyMeta(r.NewMeta)
+		meta[metaRevoking] = "true"
+		nr, err := e.st.AdvanceRotation(ctx, r.ID, r.Fence, store.RotationUpdate{NewMeta: meta},
+			audit.Record{Actor: e.o.Env.Actor(), Action: "rotate.revoking", Name: r.Name, Detail: map[string]any{"rotation": r.ID}})
+		if err != nil {
+			return r, fmt.Errorf("rotation %s: record revoking: %w", r.ID, err)
+		}
+		r = nr
 	}
 	if e.previous != "" {
 		res, err := e.o.Env.Apply(ctx, environment.Change{Kind: store.KindRotate, Message: "rotate " + r.Name + ": drop " + e.previous + " (" + r.ID + ")",
@@ -559,6 +604,11 @@ func (e *Engine) doRollback(ctx context.Context, r store.Rotation) (store.Rotati
 	if err := e.deployAll(ctx, r, version, set, unset); err != nil {
 		return r, err
 	}
+	if len(r.PendingCiphertext) == 0 && r.NewMeta[metaAdopt] != "" {
+		if r, err = e.adoptCreated(ctx, r); err != nil {
+			return r, err
+		}
+	}
 	if len(r.PendingCiphertext) > 0 {
 		newCred, err := e.newCredential(r)
 		if err != nil {
@@ -575,6 +625,39 @@ func (e *Engine) doRollback(ctx context.Context, r store.Rotation) (store.Rotati
 	e.info(fmt.Sprintf("rolled back: %s restored as v%d, %d %s redeployed, new credential revoked; the previous credential was never touched",
 		r.Name, version, len(e.targets), plural(len(e.targets), "target", "targets")))
 	return r, nil
+}
+
+// adoptCreated asks the provider, during the rollback of a rotation aborted
+// at planned, for the credential it may have made before a crash the
+// journal did not record (invariant 2: nothing orphaned). Create is
+// idempotent per rotation id, so this returns that credential, or makes one
+// that the rollback then revokes. The value is journaled before it is
+// revoked. When Create fails there is nothing we could revoke: the rollback
+// goes on.
+func (e *Engine) adoptCreated(ctx context.Context, r store.Rotation) (store.Rotation, error) {
+	cur, err := e.currentCredential(ctx, r)
+	if err != nil {
+		return r, err
+	}
+	cred, err := e.prov.Create(ctx, provider.CreateRequest{RotationID: r.ID, Env: e.o.Env.Name(), Name: r.Name, Current: cur})
+	if err != nil {
+		e.info("could not ask " + e.prov.Kind() + " for a credential made for " + r.ID + ": " + err.Error())
+		return r, nil
+	}
+	sealed, err := e.sealPending(r.ID, cred.Value)
+	if err != nil {
+		return r, err
+	}
+	meta := copyMeta(r.NewMeta)
+	for k, v := range cred.Meta {
+		meta[k] = v
+	}
+	nr, err := e.st.AdvanceRotation(ctx, r.ID, r.Fence, store.RotationUpdate{PendingCiphertext: sealed, NewMeta: meta},
+		audit.Record{Actor: e.o.Env.Actor(), Action: "rotate.adopted", Name: r.Name, Outcome: audit.OutcomeFailed, Detail: map[string]any{"rotation": r.ID}})
+	if err != nil {
+		return r, fmt.Errorf("rotation %s: record the adopted credential: %w", r.ID, err)
+	}
+	return nr, nil
 }
 
 func mustHead(ctx context.Context, env *environment.Env) int64 {
