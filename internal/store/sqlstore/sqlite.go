@@ -108,6 +108,11 @@ func (s *Store) mapErr(err error) error {
 	if err == nil {
 		return nil
 	}
+	if s.d.name == "postgres" {
+		if mapped, ok := s.mapPgErr(err); ok {
+			return mapped
+		}
+	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		switch se.Code() & 0xff {
