@@ -79,6 +79,7 @@ be diffed and rolled back, and tells you how old every secret is.`,
 		newAuditCommand(a),
 		newRotateCommand(a),
 		newDemoCommand(a),
+		newProviderCommand(a),
 		newDemoAppCommand(a),
 		newVersionCommand(a),
 	)

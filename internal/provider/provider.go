@@ -140,3 +140,11 @@ func (r *Registry) New(kind string, s Settings) (Provider, error) {
 type Terminator interface {
 	Terminate(ctx context.Context, c Credential) (int, error)
 }
+
+// Checker is implemented by providers that can verify, without changing
+// anything, that a rotation of the current credential can proceed (the
+// standby account exists, the admin may change it). `rotate --dry-run`
+// reports what is missing; Create runs the same checks first anyway.
+type Checker interface {
+	Check(ctx context.Context, current Credential) error
+}

@@ -183,6 +183,17 @@ func (e *Engine) Plan(ctx context.Context) (Plan, error) {
 		}
 		return Plan{}, fmt.Errorf("rotate %s: the current value is needed: %w", e.o.Name, err)
 	}
+	if c, ok := e.prov.(provider.Checker); ok {
+		// The check needs the current credential: an audited read, like the
+		// ${NAME} references above.
+		v, _, err := e.o.Env.Get(ctx, e.o.Name, 0)
+		if err != nil {
+			return Plan{}, err
+		}
+		if err := c.Check(ctx, provider.Credential{Value: v, Meta: e.lastMeta(ctx)}); err != nil {
+			return Plan{}, fmt.Errorf("rotate %s: %s cannot rotate it yet: %w", e.o.Name, e.prov.Kind(), err)
+		}
+	}
 	return e.plan(), nil
 }
 
