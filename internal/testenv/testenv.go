@@ -9,9 +9,13 @@ import (
 	"testing"
 )
 
-// Variables set by scripts/test (see scripts/services).
+// Variables set by scripts/test (see scripts/services). The servers check
+// passwords on TCP (PostgreSQL scram-sha-256, MariaDB and Redis passwords),
+// so a test can prove that a revoked password is rejected. They are shared
+// by every test package, which run in parallel: create users, roles, keys
+// and databases with unique names and drop them in t.Cleanup.
 const (
-	EnvPostgres     = "SLICKENV_TEST_POSTGRES_URL" // superuser URL, e.g. postgres://postgres@127.0.0.1:PORT/postgres?sslmode=disable
+	EnvPostgres     = "SLICKENV_TEST_POSTGRES_URL" // superuser URL, e.g. postgres://postgres:PW@127.0.0.1:PORT/postgres?sslmode=disable
 	EnvMySQL        = "SLICKENV_TEST_MYSQL_DSN"    // root DSN for go-sql-driver, e.g. root:PW@tcp(127.0.0.1:PORT)/
 	EnvRedis        = "SLICKENV_TEST_REDIS_URL"    // admin URL, e.g. redis://default:PW@127.0.0.1:PORT/0
 	EnvDisallowSkip = "SLICKENV_TEST_DISALLOW_SKIP"

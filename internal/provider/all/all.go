@@ -7,7 +7,10 @@ package all
 import (
 	"github.com/slickenv/slickenv/internal/provider"
 	"github.com/slickenv/slickenv/internal/provider/exec"
+	"github.com/slickenv/slickenv/internal/provider/mysql"
+	"github.com/slickenv/slickenv/internal/provider/postgres"
 	"github.com/slickenv/slickenv/internal/provider/random"
+	"github.com/slickenv/slickenv/internal/provider/redis"
 )
 
 // Registry returns a new registry holding every provider kind. Each call
@@ -15,6 +18,9 @@ import (
 func Registry() *provider.Registry {
 	r := provider.NewRegistry()
 	r.Register(exec.Kind, exec.New)
+	r.Register(mysql.Kind, mysql.New)
+	r.Register(postgres.Kind, postgres.New)
 	r.Register(random.Kind, random.New)
+	r.Register(redis.Kind, redis.New)
 	return r
 }

@@ -10,7 +10,7 @@ import (
 
 func TestRegistry(t *testing.T) {
 	r := Registry()
-	if got, want := r.Kinds(), []string{"exec", "random"}; !slices.Equal(got, want) {
+	if got, want := r.Kinds(), []string{"exec", "mysql", "postgres", "random", "redis"}; !slices.Equal(got, want) {
 		t.Fatalf("Kinds() = %v, want %v", got, want)
 	}
 	for kind, settings := range map[string]provider.Settings{
