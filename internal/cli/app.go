@@ -110,7 +110,8 @@ func (a *App) dataDir() (string, error) {
 
 // StorePath returns where the project's store is: SLICKENV_STORE, then
 // `store:` in the config (relative to the config file), then
-// $XDG_DATA_HOME/slickenv/projects/<project>.db.
+// $XDG_DATA_HOME/slickenv/projects/<project>.db. An http(s) URL names a
+// `slickenv server` (see isURL).
 func (a *App) StorePath() (string, error) {
 	cfg, err := a.Config()
 	if err != nil {
@@ -130,9 +131,6 @@ func (a *App) StorePath() (string, error) {
 		}
 		loc = filepath.Join(dir, "projects", cfg.Project+".db")
 	}
-	if isURL(loc) {
-		return "", withHint(fmt.Errorf("store %s: server stores are not available in this build", loc), "use a local store path, or unset SLICKENV_STORE")
-	}
 	return loc, nil
 }
 
@@ -147,6 +145,14 @@ func (a *App) Store(ctx context.Context) (store.Store, error) {
 	path, err := a.StorePath()
 	if err != nil {
 		return nil, err
+	}
+	if isURL(path) {
+		st, err := a.openServerStore(path) // login.go
+		if err != nil {
+			return nil, err
+		}
+		a.st = st
+		return st, nil
 	}
 	if !a.createStore {
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/slickenv/slickenv/internal/client"
 	"github.com/slickenv/slickenv/internal/config"
 	"github.com/slickenv/slickenv/internal/crypto"
 	"github.com/slickenv/slickenv/internal/dotenv"
@@ -117,6 +118,10 @@ func hints(err error) []string {
 		out = append(out, "restore the store file from a backup, or point SLICKENV_STORE at the right file")
 	case errors.Is(err, store.ErrReadOnly):
 		out = append(out, "slickenv records an audit entry for every read and write; make the store writable")
+	case errors.Is(err, client.ErrUnauthorized):
+		out = append(out, "log in again with `slickenv login URL`, or set SLICKENV_TOKEN")
+	case errors.Is(err, client.ErrForbidden):
+		out = append(out, "this token's role or scope does not allow that; ask a project admin")
 	case errors.Is(err, crypto.ErrTampered):
 		out = append(out, "a stored ciphertext was modified outside slickenv; run `slickenv audit verify` and restore from a backup")
 	}

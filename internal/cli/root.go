@@ -80,6 +80,8 @@ be diffed and rolled back, and tells you how old every secret is.`,
 		newRotateCommand(a),
 		newDemoCommand(a),
 		newProviderCommand(a),
+		newServerCommand(a),
+		newLoginCommand(a),
 		newDemoAppCommand(a),
 		newVersionCommand(a),
 	)
