@@ -82,6 +82,7 @@ be diffed and rolled back, and tells you how old every secret is.`,
 		newProviderCommand(a),
 		newServerCommand(a),
 		newLoginCommand(a),
+		newScanCommand(a),
 		newDemoAppCommand(a),
 		newVersionCommand(a),
 	)
