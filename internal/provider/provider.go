@@ -97,10 +97,41 @@ type Factory func(s Settings) (Provider, error)
 // Registry maps provider kinds to factories.
 type Registry struct {
 	factories map[string]Factory
+	detectors map[string]func(secret.Value) bool
 }
 
 // NewRegistry returns an empty registry.
-func NewRegistry() *Registry { return &Registry{factories: map[string]Factory{}} }
+func NewRegistry() *Registry {
+	return &Registry{factories: map[string]Factory{}, detectors: map[string]func(secret.Value) bool{}}
+}
+
+// RegisterDetector adds the value recogniser of a registered kind, used
+// when a secret names no provider. It is separate from the factory
+// because detection happens before settings exist: detect must look at
+// the value alone. Registering a detector for an unknown kind, or twice,
+// panics (a programming error).
+func (r *Registry) RegisterDetector(kind string, detect func(secret.Value) bool) {
+	if _, ok := r.factories[kind]; !ok {
+		panic("provider: detector for an unregistered kind: " + kind)
+	}
+	if _, dup := r.detectors[kind]; dup {
+		panic("provider: detector registered twice: " + kind)
+	}
+	r.detectors[kind] = detect
+}
+
+// Detect returns the kinds whose detector recognises value, sorted. The
+// caller decides what none or several mean; Detect never reveals value.
+func (r *Registry) Detect(value secret.Value) []string {
+	var kinds []string
+	for kind, detect := range r.detectors {
+		if detect(value) {
+			kinds = append(kinds, kind)
+		}
+	}
+	sort.Strings(kinds)
+	return kinds
+}
 
 // Register adds a kind; registering a kind twice panics (a programming error).
 func (r *Registry) Register(kind string, f Factory) {

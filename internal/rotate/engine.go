@@ -56,6 +56,7 @@ type Engine struct {
 	checks   []verify.Check
 	window   time.Duration
 	previous string // companion variable, "" when none
+	detected bool   // the provider was detected from the value, not configured
 
 	old *provider.Credential // cached by currentCredential
 }
@@ -88,8 +89,17 @@ func (e *Engine) prepare(ctx context.Context) error {
 		return nil
 	}
 	sec, ok := e.o.Config.Secrets[e.o.Name]
-	if !ok || sec.Provider == "" {
-		return fmt.Errorf("%s has no rotation provider: add secrets.%s.provider to %s: %w", e.o.Name, e.o.Name, config.FileName, ErrNotConfigured)
+	if !ok {
+		sec = config.Secret{Verify: config.Verify{Window: config.DefaultWindow}}
+	}
+	if sec.Provider == "" {
+		// Config always wins; without it, the value's shape may name exactly
+		// one provider.
+		kind, err := e.detect(ctx)
+		if err != nil {
+			return err
+		}
+		sec.Provider, e.detected = kind, true
 	}
 	e.secret = sec
 	settings := sec.With
@@ -113,6 +123,9 @@ func (e *Engine) prepare(ctx context.Context) error {
 	}
 	p, err := e.o.Registry.New(sec.Provider, provider.Settings(settings))
 	if err != nil {
+		if e.detected {
+			return fmt.Errorf("secrets.%s (provider detected from the value; set secrets.%s.provider and .with): %w", e.o.Name, e.o.Name, err)
+		}
 		return fmt.Errorf("secrets.%s: %w", e.o.Name, err)
 	}
 	baseDir := e.baseDir()
@@ -138,6 +151,36 @@ func (e *Engine) prepare(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// detect picks the provider of a secret that names none: the one
+// registered detector that recognises the current value (an audited read,
+// like the ${NAME} references). None or several is ErrNotConfigured.
+func (e *Engine) detect(ctx context.Context) (string, error) {
+	hint := fmt.Sprintf("add secrets.%s.provider to %s", e.o.Name, config.FileName)
+	v, _, err := e.o.Env.Get(ctx, e.o.Name, 0)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", fmt.Errorf("%s has no rotation provider and is not set in %s: %s: %w", e.o.Name, e.o.Env.Name(), hint, ErrNotConfigured)
+	}
+	if err != nil {
+		return "", err
+	}
+	switch kinds := e.o.Registry.Detect(v); len(kinds) {
+	case 1:
+		return kinds[0], nil
+	case 0:
+		return "", fmt.Errorf("%s has no rotation provider and its value matches none: %s: %w", e.o.Name, hint, ErrNotConfigured)
+	default:
+		return "", fmt.Errorf("%s has no rotation provider and its value matches several (%s): %s: %w", e.o.Name, strings.Join(kinds, ", "), hint, ErrNotConfigured)
+	}
+}
+
+// kindDetail is the provider kind as step [1/5] reports it.
+func (e *Engine) kindDetail() string {
+	if e.detected {
+		return e.prov.Kind() + " (detected from the value's shape; set secrets." + e.o.Name + ".provider to pin it)"
+	}
+	return e.prov.Kind()
 }
 
 // baseDir is the directory of .slickenv.yaml: relative paths in it are
@@ -266,7 +309,7 @@ func (e *Engine) Start(ctx context.Context) (Outcome, error) {
 	id := "rot_" + time.Now().UTC().Format("20060102T150405") + "_" + randomID(4)
 	e.rep.Event(Event{Kind: "plan", Rotation: id, Name: plan.Name, Env: plan.Env, Provider: plan.Provider, Steps: plan.Steps, Rollback: plan.Rollback})
 	e.step(stepDetect, titleDetect, "start", "")
-	e.step(stepDetect, titleDetect, "ok", e.prov.Kind())
+	e.step(stepDetect, titleDetect, "ok", e.kindDetail())
 
 	head, err := e.o.Env.Head(ctx)
 	if err != nil {

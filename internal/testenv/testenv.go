@@ -18,6 +18,7 @@ const (
 	EnvPostgres     = "SLICKENV_TEST_POSTGRES_URL" // superuser URL, e.g. postgres://postgres:PW@127.0.0.1:PORT/postgres?sslmode=disable
 	EnvMySQL        = "SLICKENV_TEST_MYSQL_DSN"    // root DSN for go-sql-driver, e.g. root:PW@tcp(127.0.0.1:PORT)/
 	EnvRedis        = "SLICKENV_TEST_REDIS_URL"    // admin URL, e.g. redis://default:PW@127.0.0.1:PORT/0
+	EnvStripe       = "SLICKENV_TEST_STRIPE_URL"   // stripe-mock base URL, e.g. http://127.0.0.1:PORT
 	EnvDisallowSkip = "SLICKENV_TEST_DISALLOW_SKIP"
 )
 
@@ -47,3 +48,8 @@ func MySQL(t testing.TB) string { t.Helper(); return need(t, EnvMySQL, "MariaDB"
 
 // Redis returns the admin URL of the test Redis server.
 func Redis(t testing.TB) string { t.Helper(); return need(t, EnvRedis, "Redis") }
+
+// Stripe returns the base URL of the test stripe-mock server. It accepts
+// any sk_test_/rk_test_ key and returns fixtures (one account for every
+// key); it rejects other keys with 401.
+func Stripe(t testing.TB) string { t.Helper(); return need(t, EnvStripe, "stripe-mock") }

@@ -11,6 +11,7 @@ import (
 	"github.com/slickenv/slickenv/internal/provider/postgres"
 	"github.com/slickenv/slickenv/internal/provider/random"
 	"github.com/slickenv/slickenv/internal/provider/redis"
+	"github.com/slickenv/slickenv/internal/provider/stripe"
 )
 
 // Registry returns a new registry holding every provider kind. Each call
@@ -22,5 +23,13 @@ func Registry() *provider.Registry {
 	r.Register(postgres.Kind, postgres.New)
 	r.Register(random.Kind, random.New)
 	r.Register(redis.Kind, redis.New)
+	r.Register(stripe.Kind, stripe.New)
+
+	// Detection runs before any settings exist. These Detect methods read
+	// only the value, so a zero provider serves as the recogniser.
+	r.RegisterDetector(mysql.Kind, new(mysql.Provider).Detect)
+	r.RegisterDetector(postgres.Kind, new(postgres.Provider).Detect)
+	r.RegisterDetector(redis.Kind, new(redis.Provider).Detect)
+	r.RegisterDetector(stripe.Kind, stripe.Detect)
 	return r
 }
