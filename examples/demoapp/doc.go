@@ -28,4 +28,15 @@
 // Run listens on Options.Listen, unless the process was started by systemd
 // socket activation (LISTEN_FDS=1 and LISTEN_PID equal to its pid), in which
 // case it serves on the socket passed as file descriptor 3.
+//
+// # Orders mode (PostgreSQL)
+//
+// With DATABASE_URL set (and no WEBHOOK_SECRET nor env file), the same
+// program serves a small orders API on a pgx pool instead: GET /orders/{id},
+// POST /orders and GET /healthz, which pings the database. It creates its
+// table if missing and, on SIGTERM, finishes in-flight requests and then
+// closes its database sessions. Run under `slickenv run --watch --listen`, a
+// rotation of DATABASE_URL (postgres provider) starts a new process with the
+// new role on the same socket, waits for its /healthz, and only then stops
+// the old one: bench/rotate-under-load measures that no request fails.
 package demoapp

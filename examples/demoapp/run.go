@@ -40,7 +40,13 @@ type Options struct {
 // reloads the keys. Run returns nil after a graceful shutdown, and an error
 // when it cannot start (no WEBHOOK_SECRET, address in use, unwritable pid
 // file) or the server fails.
+//
+// When neither o.EnvFile nor WEBHOOK_SECRET is set but DATABASE_URL is, Run
+// serves the orders API instead (see RunOrders).
 func Run(ctx context.Context, o Options) error {
+	if databaseURL := os.Getenv(DatabaseURLVar); databaseURL != "" && o.EnvFile == "" && os.Getenv(SecretVar) == "" {
+		return RunOrders(ctx, databaseURL, o)
+	}
 	logOut, logErr := orDiscard(o.Stdout), orDiscard(o.Stderr)
 	infof := log.New(logOut, "demoapp: ", 0).Printf
 	errorf := log.New(logErr, "demoapp: error: ", 0).Printf

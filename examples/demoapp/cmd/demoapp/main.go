@@ -2,6 +2,7 @@
 //
 //	WEBHOOK_SECRET=whsec_… demoapp --listen 127.0.0.1:8080
 //	demoapp --env-file app.env --pid-file app.pid   # kill -HUP reloads app.env
+//	DATABASE_URL=postgres://… demoapp --listen 127.0.0.1:8080   # the orders API
 //
 // slickenv runs the same code as `slickenv __demoapp`.
 package main
