@@ -62,6 +62,13 @@ func OpenSQLite(ctx context.Context, path string, opts SQLiteOptions) (*Store, e
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", opts.BusyTimeout.Milliseconds()))
 	q.Add("_pragma", "foreign_keys(1)")
+	// Read the database file through a memory map instead of a read(2) and a
+	// page-cache copy per page. Every command is a fresh process with a cold
+	// cache, so reading a long history pays that per page: `export` of
+	// 1,000 variables × 10,000 versions reads ~1,000 pages, and mapping them
+	// took its snapshot from ~29 ms to ~21 ms (bench/README.md). Writes still
+	// go through the write-ahead log. The size is address space, not memory.
+	q.Add("_pragma", "mmap_size(268435456)")
 	if opts.ReadOnly {
 		q.Set("mode", "ro")
 		if _, err := os.Stat(abs + "-wal"); errors.Is(err, os.ErrNotExist) {

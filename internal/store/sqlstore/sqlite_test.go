@@ -78,3 +78,30 @@ func TestSQLiteReadOnly(t *testing.T) {
 		t.Fatalf("write to read-only store = %v, want ErrReadOnly", err)
 	}
 }
+
+// TestSQLiteAuditKeepsFullSync checks that AppendAudit, which commits with
+// synchronous=NORMAL, hands its connection back with FULL: a version
+// committed on it next must be durable when Commit returns.
+func TestSQLiteAuditKeepsFullSync(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	s.db.SetMaxOpenConns(1) // so that the check below reuses the audit's connection
+	for _, canceled := range []bool{false, true} {
+		actx, cancel := context.WithCancel(ctx)
+		if canceled {
+			cancel() // the append fails, and the restore must still happen
+		}
+		_, err := s.AppendAudit(actx, "shop", audit.Record{Actor: "t", Action: "get"})
+		cancel()
+		if (err != nil) != canceled {
+			t.Fatalf("AppendAudit (canceled %v): %v", canceled, err)
+		}
+		var mode int
+		if err := s.db.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&mode); err != nil {
+			t.Fatal(err)
+		}
+		if mode != 2 {
+			t.Fatalf("after AppendAudit (canceled %v), synchronous = %d, want 2 (FULL)", canceled, mode)
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -327,29 +328,66 @@ func scanValue(sc interface{ Scan(...any) error }) (store.ValueRow, error) {
 	return r, err
 }
 
-// snapshotScanRows is the most rows, up to the version asked for, that
-// Snapshot reads in one pass; past it, it seeks name by name. A pass costs
-// about a third of a seek per row, so passes win while an environment has
-// fewer than about three rows per variable, and 4,096 rows bound a pass to a
-// few milliseconds.
-const snapshotScanRows = 4096
+// Snapshot picks one of three plans by how many rows the environment has up
+// to the version, counted on the value_versions_by_version index (which
+// stops at snapshotGroupRows+1, so the count costs at most ~1 ms):
+//
+//   - up to snapshotScanRows rows: snapshotScanQuery, one pass over all the
+//     rows. The cheapest plan to prepare and run when there is little
+//     history, which is the common case for `run` in a short-lived process.
+//   - up to snapshotGroupRows rows: snapshotGroupQuery, which finds each
+//     name's latest version on the primary-key index alone (no ciphertext
+//     read) and then fetches one row per name.
+//   - more: snapshotSeekQuery, whose cost grows with the number of
+//     variables and not at all with the number of versions.
+//
+// Each plan run warm on stores built by bench/cmd/mkfixture (ms, on the
+// 2-core machine of bench/README.md):
+//
+//	variables × versions (rows)   scan   group   seek
+//	200 × 1        (200)           1.3     1.5    2.8
+//	200 × 100      (500)           2.9     2.4    2.9
+//	1,000 × 1      (1,000)         4.3     7.5   13
+//	1,000 × 1,000  (4,000)        23      12     17
+//	1,000 × 3,000  (10,000)       90      21     23
+//	1,000 × 10,000 (31,000)      280      27     22
+//
+// The single query this replaced let SQLite's planner scan every row of the
+// environment, ciphertexts included, and look up each one's version: 150 ms
+// at 1,000 × 10,000.
+const (
+	snapshotScanRows  = 512
+	snapshotGroupRows = 16384
+)
 
 // snapshotScanQuery returns every row up to the version in (name,
-// env_version) order, the primary key's order; Snapshot keeps each name's
-// last row.
+// env_version) order, the primary key's order; snapshotScan keeps each
+// name's last row.
 const snapshotScanQuery = `SELECT ` + valueCols + `
 FROM value_versions v CROSS JOIN env_versions ev
 WHERE v.env_id = ? AND v.env_version <= ? AND ev.env_id = v.env_id AND ev.version = v.env_version
 ORDER BY v.name, v.env_version`
 
-// snapshotSeekQuery is a loose index scan. The recursive CTE walks the
-// distinct names of the environment by seeking the primary key (env_id,
-// name, env_version) to the next name, one seek per name instead of reading
-// every row; for each name one more seek finds its greatest env_version <=
-// the version, and one lookup each fetches that row and its version's time.
+// snapshotGroupQuery finds each name's greatest env_version <= the version
+// with a GROUP BY that SQLite answers from the primary-key index (env_id,
+// name, env_version) alone, then looks up that row and its version's time.
 // CROSS JOIN fixes the join order (SQLite never reorders it; PostgreSQL
-// treats it as an inner join). Names whose first row is newer than the
-// version get a NULL maximum and drop out of the join.
+// treats it as an inner join): left to itself, SQLite's planner read every
+// row of the environment instead.
+const snapshotGroupQuery = `SELECT ` + valueCols + `
+FROM (SELECT name, MAX(env_version) AS mv FROM value_versions WHERE env_id = ? AND env_version <= ? GROUP BY name) m
+CROSS JOIN value_versions v CROSS JOIN env_versions ev
+WHERE v.env_id = ? AND v.name = m.name AND v.env_version = m.mv
+	AND ev.env_id = v.env_id AND ev.version = v.env_version
+	AND NOT v.deleted
+ORDER BY v.name`
+
+// snapshotSeekQuery is a loose index scan. The recursive CTE walks the
+// distinct names of the environment by seeking the primary key to the next
+// name, one seek per name instead of reading every row; for each name one
+// more seek finds its greatest env_version <= the version, and one lookup
+// each fetches that row and its version's time. Names whose first row is
+// newer than the version get a NULL maximum and drop out of the join.
 const snapshotSeekQuery = `
 WITH RECURSIVE names(name) AS (
 	SELECT MIN(name) FROM value_versions WHERE env_id = ?
@@ -365,44 +403,21 @@ WHERE v.env_id = ? AND v.name = names.name
 	AND NOT v.deleted
 ORDER BY v.name`
 
-// Snapshot implements store.Store. It reads the environment in one of two
-// ways, chosen by how many rows it has up to the version (counted on the
-// value_versions_by_version index, stopping at snapshotScanRows+1):
-//
-//   - few rows (an environment with little history, such as the one `run`
-//     reads in most projects): snapshotScanQuery, one pass over its rows in
-//     primary-key order keeping the last row of each name. The simplest plan
-//     and the cheapest to prepare, which matters in a short-lived CLI
-//     process.
-//   - more rows (a long history): snapshotSeekQuery, whose cost grows with
-//     the number of variables, not with the number of versions.
-//
-// The single query this replaces let SQLite's planner scan every row of the
-// environment, ciphertexts included, and look up each one's version: 150 ms
-// for 1,000 variables × 10,000 versions, against ~16 ms now (see bench/).
+// Snapshot implements store.Store (see snapshotScanRows for how).
 func (s *Store) Snapshot(ctx context.Context, envID, version int64) ([]store.ValueRow, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, s.d.q(fmt.Sprintf(`SELECT COUNT(*) FROM (SELECT 1 FROM value_versions WHERE env_id = ? AND env_version <= ? LIMIT %d) r`, snapshotScanRows+1)), envID, version).Scan(&n)
+	err := s.db.QueryRowContext(ctx, s.d.q(fmt.Sprintf(`SELECT COUNT(*) FROM (SELECT 1 FROM value_versions WHERE env_id = ? AND env_version <= ? LIMIT %d) r`, snapshotGroupRows+1)), envID, version).Scan(&n)
 	if err != nil {
 		return nil, s.mapErr(err)
 	}
-	if n <= snapshotScanRows {
+	switch {
+	case n <= snapshotScanRows:
 		return s.snapshotScan(ctx, envID, version)
+	case n <= snapshotGroupRows:
+		return s.snapshotGroup(ctx, envID, version)
+	default:
+		return s.snapshotSeek(ctx, envID, version)
 	}
-	rows, err := s.db.QueryContext(ctx, s.d.q(snapshotSeekQuery), envID, envID, envID, envID, version)
-	if err != nil {
-		return nil, s.mapErr(err)
-	}
-	defer rows.Close()
-	var out []store.ValueRow
-	for rows.Next() {
-		r, err := scanValue(rows)
-		if err != nil {
-			return nil, s.mapErr(err)
-		}
-		out = append(out, r)
-	}
-	return out, s.mapErr(rows.Err())
 }
 
 // snapshotScan keeps the last row of each name from snapshotScanQuery,
@@ -436,6 +451,34 @@ func (s *Store) snapshotScan(ctx context.Context, envID, version int64) ([]store
 	}
 	flush()
 	return out, nil
+}
+
+// snapshotGroup returns the rows of snapshotGroupQuery.
+func (s *Store) snapshotGroup(ctx context.Context, envID, version int64) ([]store.ValueRow, error) {
+	return s.valueRows(ctx, snapshotGroupQuery, envID, version, envID)
+}
+
+// snapshotSeek returns the rows of snapshotSeekQuery.
+func (s *Store) snapshotSeek(ctx context.Context, envID, version int64) ([]store.ValueRow, error) {
+	return s.valueRows(ctx, snapshotSeekQuery, envID, envID, envID, envID, version)
+}
+
+// valueRows runs a query selecting valueCols and returns its rows.
+func (s *Store) valueRows(ctx context.Context, query string, args ...any) ([]store.ValueRow, error) {
+	rows, err := s.db.QueryContext(ctx, s.d.q(query), args...)
+	if err != nil {
+		return nil, s.mapErr(err)
+	}
+	defer rows.Close()
+	var out []store.ValueRow
+	for rows.Next() {
+		r, err := scanValue(rows)
+		if err != nil {
+			return nil, s.mapErr(err)
+		}
+		out = append(out, r)
+	}
+	return out, s.mapErr(rows.Err())
 }
 
 // Value implements store.Store.
@@ -525,13 +568,19 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) (store.EnvVersion, e
 		c.EnvID, v.Version, micros(at), c.Actor, c.Kind, c.Message); err != nil {
 		return store.EnvVersion{}, s.mapErr(err)
 	}
+	// One prepared statement for all the rows: parsing the INSERT again for
+	// each row was most of the time of an import of many variables.
+	insert, err := tx.PrepareContext(ctx, s.d.q(`INSERT INTO value_versions (env_id, name, env_version, ciphertext, fingerprint, value_since, actor, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`))
+	if err != nil {
+		return store.EnvVersion{}, s.mapErr(err)
+	}
+	defer insert.Close()
 	for _, ch := range c.Changes {
 		since := ch.ValueSince
 		if since.IsZero() {
 			since = at
 		}
-		if _, err := tx.ExecContext(ctx, s.d.q(`INSERT INTO value_versions (env_id, name, env_version, ciphertext, fingerprint, value_since, actor, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-			c.EnvID, ch.Name, v.Version, ch.Ciphertext, ch.Fingerprint, micros(since), c.Actor, ch.Deleted); err != nil {
+		if _, err := insert.ExecContext(ctx, c.EnvID, ch.Name, v.Version, ch.Ciphertext, ch.Fingerprint, micros(since), c.Actor, ch.Deleted); err != nil {
 			return store.EnvVersion{}, fmt.Errorf("write %s: %w", ch.Name, s.mapErr(err))
 		}
 		v.Names = append(v.Names, ch.Name)
@@ -551,10 +600,41 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) (store.EnvVersion, e
 }
 
 // AppendAudit implements store.Store.
+//
+// On SQLite the entry is committed with synchronous=NORMAL instead of FULL:
+// the entries appended here record reads (get, export, run), and every read
+// pays for its entry, so saving the commit's fsync is worth having, while
+// version commits (Commit, CreateEnv, rotations) keep FULL and are durable
+// when they return. What NORMAL gives up, and only on an operating-system
+// crash or power loss (a crash of the process loses nothing: the entry is in
+// the write-ahead log the moment the commit returns), is the newest few
+// read entries. The chain stays consistent: SQLite's recovery replays a
+// prefix of the log's transactions, each entry moves the chain head in the
+// same transaction, so what survives is a shorter valid chain, never one
+// with a gap or a head that does not match its last entry; and the fsync of
+// the next FULL commit makes every entry before it durable too, so an entry
+// can never be lost while a later version survives.
 func (s *Store) AppendAudit(ctx context.Context, project string, rec audit.Record) (audit.Entry, error) {
-	tx, err := s.begin(ctx)
+	conn, err := s.db.Conn(ctx)
 	if err != nil {
-		return audit.Entry{}, err
+		return audit.Entry{}, s.mapErr(err)
+	}
+	defer conn.Close()
+	if s.d.name == "sqlite" {
+		if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
+			return audit.Entry{}, s.mapErr(err)
+		}
+		defer func() {
+			if _, err := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = FULL`); err != nil {
+				// Never hand back to the pool a connection that could commit a
+				// version without syncing it: make database/sql discard it.
+				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			}
+		}()
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return audit.Entry{}, s.mapErr(err)
 	}
 	defer tx.Rollback()
 	if rec.At.IsZero() {
@@ -568,18 +648,17 @@ func (s *Store) AppendAudit(ctx context.Context, project string, rec audit.Recor
 }
 
 // appendAudit seals rec after the project's chain head and moves the head.
-// The UPDATE comes first so that PostgreSQL locks the head row before reading.
+// The UPDATE … RETURNING comes first so that PostgreSQL locks the head row
+// as it reads it (SQLite holds the write lock from BEGIN IMMEDIATE).
 func (s *Store) appendAudit(ctx context.Context, tx *sql.Tx, project string, rec audit.Record) (audit.Entry, error) {
-	res, err := tx.ExecContext(ctx, s.d.q(`UPDATE audit_heads SET seq = seq WHERE project = ?`), project)
-	if err != nil {
-		return audit.Entry{}, fmt.Errorf("append audit entry: %w", s.mapErr(err))
-	}
 	var head audit.Head
-	if n, _ := res.RowsAffected(); n == 0 {
+	err := tx.QueryRowContext(ctx, s.d.q(`UPDATE audit_heads SET seq = seq WHERE project = ? RETURNING seq, hash`), project).Scan(&head.Seq, &head.Hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		head = audit.Head{}
 		if _, err := tx.ExecContext(ctx, s.d.q(`INSERT INTO audit_heads (project, seq, hash) VALUES (?, 0, ?)`), project, audit.GenesisHash()); err != nil {
 			return audit.Entry{}, fmt.Errorf("append audit entry: %w", s.mapErr(err))
 		}
-	} else if err := tx.QueryRowContext(ctx, s.d.q(`SELECT seq, hash FROM audit_heads WHERE project = ?`), project).Scan(&head.Seq, &head.Hash); err != nil {
+	} else if err != nil {
 		return audit.Entry{}, fmt.Errorf("append audit entry: %w", s.mapErr(err))
 	}
 	e, err := audit.Seal(project, head, rec)
