@@ -9,9 +9,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
+
+	"github.com/slickenv/slickenv/internal/config"
 )
 
 // TokenPrefix starts every token, so that scanners and humans recognise one.
@@ -71,12 +72,10 @@ func hashToken(secret string) string {
 	return hex.EncodeToString(h[:])
 }
 
-var projectName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
-
 // Issue creates a token and returns its secret, which is not stored and
 // cannot be shown again.
 func (t *Tokens) Issue(ctx context.Context, req TokenRequest) (string, Token, error) {
-	if req.Project != AllProjects && !projectName.MatchString(req.Project) {
+	if req.Project != AllProjects && !config.ValidProjectName(req.Project) {
 		return "", Token{}, fmt.Errorf("invalid project name %q", req.Project)
 	}
 	if !ValidRole(req.Role) {
