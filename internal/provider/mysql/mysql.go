@@ -198,26 +198,32 @@ func (p *Provider) setStandby(ctx context.Context, s *session, user, newPassword
 		}
 		return err
 	}
-	switch s.kind {
-	case kindMariaDB:
-		plugin := a.entries[0].plugin
-		if !passwordPlugins[plugin] {
-			return fmt.Errorf("%w: standby %s logs in with %s, not a password", ErrUnsupported, a, plugin)
-		}
-		alt, err := newAlternative(plugin, newPassword)
+	if s.kind == kindMariaDB && !passwordPlugins[a.entries[0].plugin] {
+		return fmt.Errorf("%w: standby %s logs in with %s, not a password", ErrUnsupported, a, a.entries[0].plugin)
+	}
+	return s.setOnlyPassword(ctx, a, newPassword, "ACCOUNT UNLOCK", "set the password of standby")
+}
+
+// setOnlyPassword makes password the account's only password (on MariaDB in
+// the account's own plugin; on MySQL also discarding a retained password)
+// and applies accountClause (ACCOUNT LOCK or ACCOUNT UNLOCK). what names the
+// step in errors ("lock", "set the password of standby").
+func (s *session) setOnlyPassword(ctx context.Context, a account, password, accountClause, what string) error {
+	if s.kind == kindMariaDB {
+		alt, err := newAlternative(a.entries[0].plugin, password)
 		if err != nil {
 			return err
 		}
-		if err := s.restate(ctx, a.user, a.host, []alternative{alt}, "ACCOUNT UNLOCK"); err != nil {
-			return fmt.Errorf("set the password of standby %s: %w", a, err)
+		if err := s.restate(ctx, a.user, a.host, []alternative{alt}, accountClause); err != nil {
+			return fmt.Errorf("%s %s: %w", what, a, err)
 		}
-	default:
-		if err := s.exec(ctx, "ALTER USER ?@? IDENTIFIED BY ? ACCOUNT UNLOCK", []string{newPassword}, a.user, a.host, newPassword); err != nil {
-			return fmt.Errorf("set the password of standby %s: %w", a, err)
-		}
-		if err := s.exec(ctx, "ALTER USER ?@? DISCARD OLD PASSWORD", nil, a.user, a.host); err != nil {
-			return fmt.Errorf("discard the retained password of standby %s: %w", a, err)
-		}
+		return nil
+	}
+	if err := s.exec(ctx, "ALTER USER ?@? IDENTIFIED BY ? "+accountClause, []string{password}, a.user, a.host, password); err != nil {
+		return fmt.Errorf("%s %s: %w", what, a, err)
+	}
+	if err := s.exec(ctx, "ALTER USER ?@? DISCARD OLD PASSWORD", nil, a.user, a.host); err != nil {
+		return fmt.Errorf("discard the retained password of %s: %w", a, err)
 	}
 	return nil
 }
@@ -358,23 +364,5 @@ func (p *Provider) lockUser(ctx context.Context, s *session, v connValue) error 
 	if err != nil {
 		return err
 	}
-	random := pw.Reveal()
-	switch s.kind {
-	case kindMariaDB:
-		alt, err := newAlternative(a.entries[0].plugin, random)
-		if err != nil {
-			return err
-		}
-		if err := s.restate(ctx, a.user, a.host, []alternative{alt}, "ACCOUNT LOCK"); err != nil {
-			return fmt.Errorf("lock %s: %w", a, err)
-		}
-	default:
-		if err := s.exec(ctx, "ALTER USER ?@? IDENTIFIED BY ? ACCOUNT LOCK", []string{random}, a.user, a.host, random); err != nil {
-			return fmt.Errorf("lock %s: %w", a, err)
-		}
-		if err := s.exec(ctx, "ALTER USER ?@? DISCARD OLD PASSWORD", nil, a.user, a.host); err != nil {
-			return fmt.Errorf("discard the retained password of %s: %w", a, err)
-		}
-	}
-	return nil
+	return s.setOnlyPassword(ctx, a, pw.Reveal(), "ACCOUNT LOCK", "lock")
 }
