@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 )
 
 // RunOrders serves the orders API (see Orders) on the database named by
@@ -37,14 +35,8 @@ func RunOrders(ctx context.Context, databaseURL string, o Options) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	conns := &connTracker{}
-	srv := &http.Server{
-		Handler:           orders.Handler(),
-		ConnState:         conns.hook,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          log.New(logErr, "demoapp: http: ", 0),
-	}
+	srv := newServer(orders.Handler(), logErr)
+	srv.ConnState = conns.hook
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	if o.PidFile != "" {

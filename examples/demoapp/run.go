@@ -67,13 +67,7 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{
-		Handler:           recv.Handler(),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          log.New(logErr, "demoapp: http: ", 0),
-	}
+	srv := newServer(recv.Handler(), logErr)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
@@ -133,6 +127,18 @@ func orDiscard(w io.Writer) io.Writer {
 
 // writePidFile writes the pid atomically, so a reader never sees a partial
 // number.
+// newServer returns the HTTP server both modes use: bounded header, read
+// and idle times, errors logged with the app's prefix.
+func newServer(h http.Handler, logErr io.Writer) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          log.New(logErr, "demoapp: http: ", 0),
+	}
+}
+
 func writePidFile(path string) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".pid-*")
 	if err != nil {
